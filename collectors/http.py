@@ -1,0 +1,201 @@
+"""The one way connectors and executors talk HTTP: a client factory and one retry mechanism.
+
+Every outbound call goes through `request()`, which maps what went wrong to a
+SourceError: transient (timeout, connection error, 5xx, 429) or permanent
+(401/403/404, other 4xx, a body that is not what was promised), and retries the
+transient ones with backoff and jitter until the deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from collectors.base import SourceError
+
+USER_AGENT = "incident-desk/1.0 (+read-only evidence collector)"
+DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+MAX_BODY_BYTES = 5 * 1024 * 1024
+
+
+def make_client(
+    *,
+    base_url: str = "",
+    headers: dict[str, str] | None = None,
+    auth: httpx.Auth | tuple[str, str] | None = None,
+    timeout: float | httpx.Timeout | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    merged = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    merged.update(headers or {})
+    return httpx.Client(
+        base_url=base_url,
+        headers=merged,
+        auth=auth,
+        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+        limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
+        follow_redirects=False,
+        transport=transport,
+    )
+
+
+def retry_after_seconds(response: httpx.Response, *, now: float | None = None) -> float | None:
+    """Seconds to wait from Retry-After (seconds or HTTP date), or a vendor's reset header."""
+    value = response.headers.get("retry-after")
+    if value:
+        value = value.strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(value).timestamp()
+            except (TypeError, ValueError):
+                return None
+            return max(0.0, when - (now if now is not None else time.time()))
+    return None
+
+
+@dataclass
+class Deadline:
+    """An absolute monotonic deadline shared by every request of one collection."""
+
+    at: float
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+
+def classify(response: httpx.Response) -> SourceError | None:
+    """None for a success; otherwise the SourceError this status means."""
+    status = response.status_code
+    if status < 400:
+        return None
+    if status in (429, 420):  # Statuspage rate-limits with 420
+        return SourceError(
+            "rate_limited",
+            f"HTTP {status}",
+            transient=True,
+            retry_after=retry_after_seconds(response),
+        )
+    if status == 404:
+        return SourceError("not_found", f"HTTP 404 {response.request.url.path}")
+    if status in (401, 403):
+        # GitHub signals an exhausted rate limit with 403 and x-ratelimit-remaining: 0.
+        if response.headers.get("x-ratelimit-remaining") == "0" or "retry-after" in response.headers:
+            return SourceError(
+                "rate_limited", f"HTTP {status}", transient=True, retry_after=retry_after_seconds(response)
+            )
+        return SourceError("error", f"HTTP {status}: credentials refused")
+    if status >= 500:
+        return SourceError("error", f"HTTP {status}", transient=True)
+    return SourceError("error", f"HTTP {status}")
+
+
+def request(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    deadline: Deadline,
+    max_attempts: int = 4,
+    max_bytes: int = MAX_BODY_BYTES,
+    sleep=time.sleep,
+    **kwargs,
+) -> httpx.Response:
+    """Send a request, retrying transient failures with backoff until the deadline.
+
+    Raises SourceError. The body is read up to max_bytes; a larger answer is refused as
+    `malformed` (callers that can use a partial answer ask for less instead).
+    """
+    attempt = 0
+    while True:
+        attempt += 1
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise SourceError("timeout", "deadline passed before the source answered")
+        timeout = httpx.Timeout(min(remaining, 10.0), connect=min(remaining, 2.0))
+        try:
+            with client.stream(method, url, timeout=timeout, **kwargs) as response:
+                error = classify(response)
+                if error is None:
+                    body = _read_capped(response, max_bytes)
+                    # The body is already decoded: drop the headers that describe the wire form.
+                    headers = [
+                        (k, v)
+                        for k, v in response.headers.multi_items()
+                        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+                    ]
+                    return httpx.Response(
+                        response.status_code,
+                        headers=headers,
+                        content=body,
+                        request=response.request,
+                    )
+        except httpx.TimeoutException as exc:
+            error = SourceError("timeout", str(exc) or "timed out", transient=True)
+        except httpx.TransportError as exc:
+            error = SourceError("error", f"connection failed: {exc}", transient=True)
+        if not error.transient or attempt >= max_attempts:
+            raise error
+        wait = error.retry_after if error.retry_after is not None else _backoff(attempt)
+        if wait >= deadline.remaining():
+            raise error
+        sleep(wait)
+
+
+def _backoff(attempt: int) -> float:
+    base = min(2.0, 0.1 * (2 ** (attempt - 1)))
+    return base + random.uniform(0, base / 2)
+
+
+def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise SourceError("malformed", f"answer of {declared} bytes exceeds the {max_bytes}-byte cap")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise SourceError("malformed", f"answer exceeds the {max_bytes}-byte cap")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def json_body(response: httpx.Response):
+    """The decoded JSON body, or SourceError('malformed')."""
+    try:
+        return json.loads(response.content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SourceError("malformed", f"body is not JSON: {exc}") from exc
+
+
+def next_link(response: httpx.Response) -> str | None:
+    """The rel="next" URL of an RFC 8288 Link header (GitHub, Sentry), honouring Sentry's results="false"."""
+    header = response.headers.get("link")
+    if not header:
+        return None
+    for part in header.split(","):
+        segments = [s.strip() for s in part.split(";")]
+        if not segments or not segments[0].startswith("<"):
+            continue
+        params = {}
+        for seg in segments[1:]:
+            if "=" in seg:
+                key, _, value = seg.partition("=")
+                params[key.strip().lower()] = value.strip().strip('"')
+        if params.get("rel") == "next" and params.get("results", "true") != "false":
+            return segments[0][1:-1]
+    return None

@@ -1,0 +1,40 @@
+"""What the analysis reads: plain, already-redacted data. No ORM, no vendor clients."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    id: str  # the desk's own evidence id, cited by signals, hypotheses and actions
+    source: str  # deploys | pull_requests | metrics | monitors | logs | errors | feature_flags | incidents | runbooks | change_calendar
+    ref: str  # the source's own id (deploy id, PR number, error id, flag key@time, ...)
+    service: str | None
+    data: dict  # one normalised record of SCENARIO.md `sources` (runbooks: {"key", "text"})
+    observed_at: datetime | None = None
+    url: str | None = None
+    redactions: tuple[str, ...] = ()  # kinds redacted from this record: email, card, phone, token, aws_key, ...
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class Gap:
+    source: str
+    reason: str  # timeout | error | rate_limited | malformed | not_found | not_configured
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    run_id: str
+    service: str | None  # catalog name; None when the trigger named no known service
+    service_hint: str | None  # the vendor's own name for it
+    trigger_source: str  # pagerduty | datadog | sentry | slack | github | alertmanager | generic
+    title: str
+    triggered_at: datetime
+    now: datetime
+    started_at: datetime | None = None  # when the vendor says the problem started
+    symptoms: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    reports_data_exposure: bool = False
+    current_owner: dict = field(default_factory=dict)  # {"team": ..., "oncall": ...}

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class IncidentDeskConfig(AppConfig):
+    name = "incidentdesk"
+    verbose_name = "Incident desk"
+    default_auto_field = "django.db.models.BigAutoField"
