@@ -2,7 +2,10 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from collectors.http import Deadline
 
 SourceName = Literal[
     "deploys",
@@ -103,8 +106,9 @@ class Fetched:
 
 
 class Connector(Protocol):
-    source: str
+    source: str  # one of SOURCES
+    vendor: str  # github, sentry, datadog, prometheus, loki, launchdarkly, pagerduty, desk, files, ical, replay
 
-    def fetch(self, scope: Scope) -> Fetched:
-        """Read this source for the scope. Raises SourceError (or NotConfigured)."""
+    def fetch(self, scope: Scope, *, deadline: "Deadline") -> Fetched:
+        """Read this source for the scope, within the deadline. Raises SourceError (or NotConfigured)."""
         ...
