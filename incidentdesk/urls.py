@@ -1,6 +1,21 @@
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
+from django.urls import include, path
+
+from incidentdesk.views import hooks
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
 
 urlpatterns = [
+    path("hooks/<slug:source>/", hooks.hook, name="hook"),
+    path("healthz", healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("services/", include("incidentdesk.urls_services")),
+    path("", include("incidentdesk.urls_runs")),
 ]

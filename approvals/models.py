@@ -1,0 +1,40 @@
+"""The audit trail: append-only, each entry chained to the one before by its hash."""
+
+from django.db import models
+
+from incidentdesk import clock
+
+
+class AuditEntry(models.Model):
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField(default=clock.now, db_index=True)
+    actor = models.CharField(max_length=150, help_text="username, or 'desk' for the desk itself")
+    action = models.CharField(max_length=60, db_index=True)
+    run_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    service = models.CharField(max_length=150, blank=True, db_index=True)
+    detail = models.JSONField(default=dict)
+    touches_customer_data = models.BooleanField(default=False)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} by {self.actor}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit entries are append-only")
+
+
+class AuditHead(models.Model):
+    """A single row locked while appending, so concurrent writers chain one after another."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)

@@ -1,0 +1,180 @@
+"""Collecting a run's evidence: one task per source, started together, each with a deadline.
+
+The packet is built from whatever has arrived when every source has finished or the
+run's deadline has passed; evidence that arrives later rebuilds it.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+
+from approvals.audit import audit_append
+from collectors.base import SOURCES, Fetched, NotConfigured, SourceError
+from collectors.http import Deadline
+from collectors.redaction import redact_record
+from collectors.registry import connectors_for
+from incidentdesk import clock
+from incidentdesk.models import Evidence, Run, SourceCollection
+from incidentdesk.services.scope import in_scope, record_services, run_scope
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+# Redacted kinds that are customer personal data (the rest are secrets).
+PERSONAL_KINDS = frozenset({"email", "card", "phone"})
+
+
+def collection_start(*, run: Run) -> None:
+    """Create the per-source rows and enqueue every source at once, after commit."""
+    now = clock.now()
+    SourceCollection.objects.bulk_create(
+        [SourceCollection(run=run, source=source) for source in SOURCES], ignore_conflicts=True
+    )
+    run.collection = Run.Collection.COLLECTING
+    run.collection_started_at = now
+    run.collection_deadline_at = now + timedelta(seconds=settings.COLLECT_RUN_DEADLINE_SECONDS)
+    run.save(update_fields=["collection", "collection_started_at", "collection_deadline_at"])
+    transaction.on_commit(lambda: collection_enqueue(run_id=run.pk))
+
+
+def collection_enqueue(*, run_id: int) -> bool:
+    from incidentdesk.tasks import collect_source, finish_collection
+
+    try:
+        for source in SOURCES:
+            collect_source.delay(run_id, source)
+        finish_collection.apply_async((run_id,), countdown=settings.COLLECT_RUN_DEADLINE_SECONDS)
+    except Exception as exc:  # broker down: the sweeper re-enqueues runs still waiting
+        logger.warning("broker unavailable, collection of run %s left for the sweeper: %s", run_id, exc)
+        return False
+    return True
+
+
+def _claim(run_id: int, source: str) -> SourceCollection | None:
+    """Take a source's collection for this worker: waiting ones, or running ones whose worker died."""
+    now = clock.now()
+    claimable = Q(state=SourceCollection.State.WAITING) | Q(
+        state=SourceCollection.State.RUNNING, attempts__lt=MAX_ATTEMPTS
+    )
+    updated = (
+        SourceCollection.objects.filter(claimable, run_id=run_id, source=source)
+        .update(state=SourceCollection.State.RUNNING, started_at=now, attempts=F("attempts") + 1)
+    )
+    if not updated:
+        return None
+    return SourceCollection.objects.select_related("run", "run__service").get(run_id=run_id, source=source)
+
+
+def source_collect(*, run_id: int, source: str) -> str:
+    """Read one source for one run and store what it found. Idempotent per (run, source, ref).
+
+    Side effects: Evidence rows, the SourceCollection state, audit entries for the read and for
+    refused out-of-scope records, and a packet rebuild when this was the last source.
+    """
+    collection = _claim(run_id, source)
+    if collection is None:
+        return "not claimable (finished or retried too often)"
+    run = collection.run
+    now = clock.now()
+    scope = run_scope(run, depth=settings.COLLECT_DEPENDENCY_DEPTH, now=now)
+    if scope is None:
+        _finish(collection, failed=SourceError("not_found", "the run names no catalog service"))
+        return "no service"
+    try:
+        fetched = _fetch(source, scope)
+    except SourceError as exc:
+        _finish(collection, failed=exc)
+        audit_append(actor="desk", action="source.read_failed", run_id=run.pk, service=scope.service,
+                     detail={"source": source, "reason": exc.reason, "detail": exc.detail[:500]})
+        return f"gap: {exc.reason}"
+    stored, refused, customer_data = _store(run, source, fetched, scope)
+    audit_append(
+        actor="desk", action="source.read", run_id=run.pk, service=scope.service,
+        detail={"source": source, "scope": sorted(scope.names), "window": [scope.start, scope.end],
+                "records": stored, "truncated": fetched.truncated, "note": fetched.note[:300]},
+        touches_customer_data=customer_data,
+    )
+    if refused:
+        audit_append(actor="desk", action="source.read_refused", run_id=run.pk, service=scope.service,
+                     detail={"source": source, "out_of_scope": refused[:50], "count": len(refused)})
+    collection.item_count = stored
+    collection.truncated = fetched.truncated
+    collection.detail = fetched.note[:1000]
+    _finish(collection)
+    return f"{stored} records"
+
+
+def _fetch(source: str, scope) -> Fetched:
+    connectors = connectors_for(source)
+    merged = Fetched(records=[])
+    errors: list[SourceError] = []
+    for connector in connectors:
+        deadline = Deadline.after(settings.COLLECT_SOURCE_DEADLINE_SECONDS)
+        try:
+            part = connector.fetch(scope, deadline=deadline)
+        except SourceError as exc:
+            errors.append(exc)
+            continue
+        merged.records.extend(part.records)
+        merged.truncated = merged.truncated or part.truncated
+        merged.note = "; ".join(filter(None, [merged.note, part.note]))
+    if errors and len(errors) == len(connectors):
+        real = [e for e in errors if not isinstance(e, NotConfigured)]
+        raise (real or errors)[0]
+    return merged
+
+
+def _store(run: Run, source: str, fetched: Fetched, scope) -> tuple[int, list[str], bool]:
+    rows, refused, customer_data = [], [], False
+    for record in fetched.records:
+        if not in_scope(record, scope):
+            refused.append(f"{record.ref} ({', '.join(sorted(record_services(record, scope))) or 'no service'})")
+            continue
+        data, kinds = redact_record(record.data)
+        customer_data = customer_data or bool(set(kinds) & PERSONAL_KINDS)
+        rows.append(
+            Evidence(
+                run=run, source=source, ref=str(record.ref)[:300], service=record.service or "",
+                data=data, url=(record.url or "")[:1000], observed_at=record.observed_at,
+                redactions=sorted(kinds), truncated=fetched.truncated,
+            )
+        )
+    Evidence.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return len(rows), refused, customer_data
+
+
+def _finish(collection: SourceCollection, failed: SourceError | None = None) -> None:
+    collection.finished_at = clock.now()
+    if failed is None:
+        collection.state = SourceCollection.State.DONE
+        collection.reason = ""
+    else:
+        collection.state = SourceCollection.State.FAILED
+        collection.reason = failed.reason
+        collection.detail = failed.detail[:1000]
+    collection.save()
+    collection_maybe_complete(run_id=collection.run_id)
+
+
+def collection_maybe_complete(*, run_id: int, deadline_passed: bool = False) -> bool:
+    """Build the packet when every source has finished, or when the run's deadline has passed."""
+    from incidentdesk.services.packets import packet_build
+
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_id)
+        pending = run.collections.exclude(
+            state__in=[SourceCollection.State.DONE, SourceCollection.State.FAILED]
+        )
+        if pending.exists() and not deadline_passed:
+            return False
+        if deadline_passed:
+            pending.update(state=SourceCollection.State.FAILED, reason="timeout",
+                           detail="no answer before the run's deadline", finished_at=clock.now())
+        if run.collection != Run.Collection.DONE:
+            run.collection = Run.Collection.DONE
+            run.collection_finished_at = clock.now()
+            run.save(update_fields=["collection", "collection_finished_at"])
+        packet_build(run=run)
+    return True

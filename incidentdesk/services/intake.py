@@ -1,0 +1,126 @@
+"""Taking a webhook in: keep the raw request, verify it, parse it, and enqueue its processing.
+
+The rule: whatever arrives is stored before the reply, and nothing here raises to a 500.
+"""
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from incidentdesk import clock
+from incidentdesk.envsecret import env_secrets
+from incidentdesk.intake.events import Delivery, PayloadError, SignatureError
+from incidentdesk.intake.normalisers import NORMALISERS, normalise
+from incidentdesk.intake.signatures import verify
+from incidentdesk.models import Trigger
+
+logger = logging.getLogger(__name__)
+
+SOURCES = tuple(NORMALISERS)
+# Headers that carry credentials are not kept with the stored request.
+SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    status: int
+    body: dict
+    trigger_id: int | None = None
+
+
+def hook_secret_name(source: str) -> str:
+    return f"HOOK_SECRET_{source.upper()}"
+
+
+def stored_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: ("[REDACTED]" if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+
+
+def trigger_receive(
+    *, source: str, headers: Mapping[str, str], body: bytes, remote_addr: str | None = None
+) -> IntakeResult:
+    """Store one webhook request and answer it.
+
+    Side effects: one Trigger row whatever happens (rejected ones keep their reason);
+    for an accepted first delivery, `trigger_process` is enqueued after commit. A broker
+    that is down is logged and left to the sweeper: the vendor still gets its 2xx.
+    """
+    keep = {"source": source[:30], "headers": stored_headers(headers), "body": body, "remote_addr": remote_addr}
+    if source not in NORMALISERS:
+        return _reject(keep, 404, f"unknown source '{source}'; known: {', '.join(SOURCES)}")
+    if len(body) > settings.HOOK_MAX_BODY_BYTES:
+        keep["body"] = body[: settings.HOOK_MAX_BODY_BYTES]
+        return _reject(keep, 413, f"body of {len(body)} bytes exceeds the {settings.HOOK_MAX_BODY_BYTES}-byte limit")
+    try:
+        verify(
+            source,
+            headers,
+            body,
+            env_secrets(hook_secret_name(source)),
+            now=clock.now().timestamp(),
+            max_skew=settings.HOOK_SLACK_MAX_SKEW_SECONDS,
+        )
+    except SignatureError as exc:
+        return _reject(keep, 401, str(exc))
+    try:
+        delivery = normalise(source, headers, body)
+    except PayloadError as exc:
+        return _reject(keep, 400, str(exc))
+    return _accept(keep, delivery)
+
+
+def _reject(keep: dict, status: int, reason: str) -> IntakeResult:
+    trigger = Trigger.objects.create(status=Trigger.Status.REJECTED, http_status=status, reason=reason, **keep)
+    logger.info("rejected %s webhook %s: %s", keep["source"], trigger.pk, reason)
+    return IntakeResult(status, {"status": "rejected", "reason": reason, "trigger": trigger.pk}, trigger.pk)
+
+
+def _accept(keep: dict, delivery: Delivery) -> IntakeResult:
+    reply = delivery.reply
+    if not delivery.events:
+        # Nothing to process (e.g. Slack's URL verification); kept for the record all the same.
+        trigger = Trigger.objects.create(
+            status=Trigger.Status.PROCESSED, http_status=200, delivery_id=None,
+            processed_at=clock.now(), reason="no events", **keep,
+        )
+        return IntakeResult(200, reply or {"status": "ok", "trigger": trigger.pk}, trigger.pk)
+    try:
+        with transaction.atomic():
+            trigger = Trigger.objects.create(
+                status=Trigger.Status.RECEIVED, http_status=202, delivery_id=delivery.delivery_id, **keep
+            )
+            transaction.on_commit(lambda: trigger_enqueue(trigger_id=trigger.pk))
+    except IntegrityError:
+        original = Trigger.objects.filter(
+            source=keep["source"], delivery_id=delivery.delivery_id
+        ).exclude(status__in=[Trigger.Status.DUPLICATE, Trigger.Status.REJECTED]).first()
+        trigger = Trigger.objects.create(
+            status=Trigger.Status.DUPLICATE, http_status=200, delivery_id=delivery.delivery_id,
+            reason=f"retry of trigger {original.pk if original else '?'}", **keep,
+        )
+        return IntakeResult(
+            200, reply or {"status": "duplicate", "trigger": trigger.pk, "original": original and original.pk},
+            trigger.pk,
+        )
+    return IntakeResult(202 if reply is None else 200, reply or {"status": "accepted", "trigger": trigger.pk}, trigger.pk)
+
+
+def trigger_enqueue(*, trigger_id: int) -> bool:
+    """Hand the trigger to a worker. False when the broker could not take it (the sweeper will)."""
+    from incidentdesk.tasks import process_trigger
+
+    try:
+        process_trigger.delay(trigger_id)
+    except Exception as exc:  # any broker failure: kombu, redis, socket errors
+        logger.warning("broker unavailable, trigger %s left for the sweeper: %s", trigger_id, exc)
+        return False
+    Trigger.objects.filter(pk=trigger_id, enqueued_at__isnull=True).update(enqueued_at=clock.now())
+    return True
+
+
+def reply_json(result: IntakeResult) -> bytes:
+    return json.dumps(result.body).encode()

@@ -1,0 +1,122 @@
+"""Building and storing a run's packet from its stored evidence."""
+
+import hashlib
+import json
+
+from django.conf import settings
+
+from approvals.audit import audit_append
+from approvals.policy_file import severity_policy
+from incidentdesk.analysis.inputs import EvidenceItem, Gap, RunFacts
+from incidentdesk.analysis.packet import build_packet
+from incidentdesk.models import Evidence, Packet, Run, Service, SourceCollection
+from incidentdesk.services.scope import dependencies
+
+
+def catalog_snapshot(run: Run) -> dict:
+    """The catalog as the analysis reads it: the run's service, its dependencies and their teams."""
+    if run.service is None:
+        services: list[Service] = []
+    else:
+        services = [run.service, *dependencies(run.service, depth=settings.COLLECT_DEPENDENCY_DEPTH)]
+    teams = {s.team_id: s.team for s in services}
+    if run.current_owner_team_id:
+        teams[run.current_owner_team_id] = run.current_owner_team
+    return {
+        "teams": [
+            {"name": t.name, "display_name": t.label, "oncall": t.oncall, "slack_channel": t.slack_channel,
+             "members": sorted(t.group.user_set.values_list("username", flat=True))}
+            for t in teams.values()
+        ],
+        "services": [
+            {"name": s.name, "team": s.team.name, "tier": s.tier, "repo": s.repo or None,
+             "depends_on": sorted(s.depends_on.values_list("name", flat=True)), "runbook": s.runbook or None,
+             "aliases": s.aliases}
+            for s in services
+        ],
+    }
+
+
+def evidence_items(evidence) -> list[EvidenceItem]:
+    return [
+        EvidenceItem(
+            id=e.public_id, source=e.source, ref=e.ref, service=e.service or None, data=e.data,
+            observed_at=e.observed_at, url=e.url or None, redactions=tuple(e.redactions), truncated=e.truncated,
+        )
+        for e in evidence
+    ]
+
+
+def run_facts(run: Run, now) -> RunFacts:
+    team = run.current_owner_team
+    return RunFacts(
+        run_id=str(run.pk),
+        service=run.service.name if run.service else None,
+        service_hint=run.service_hint or None,
+        trigger_source=run.trigger_source,
+        title=run.title,
+        triggered_at=run.triggered_at,
+        now=now,
+        started_at=run.started_at,
+        symptoms=tuple(run.symptoms),
+        links=tuple(run.links),
+        reports_data_exposure=run.reports_data_exposure,
+        current_owner={"team": team.name if team else None, "oncall": run.current_oncall or None},
+    )
+
+
+def run_gaps(run: Run) -> list[Gap]:
+    return [
+        Gap(source=c.source, reason=c.reason or "error", detail=c.detail)
+        for c in run.collections.filter(state=SourceCollection.State.FAILED)
+    ]
+
+
+def packet_build(*, run: Run) -> Packet:
+    """Analyse the run's stored evidence and keep the packet as a new version if it changed.
+
+    Side effects: a Packet row when the content changed; the run's severity candidate; an audit entry.
+    """
+    from incidentdesk import clock
+
+    evidence = list(run.evidence.order_by("source", "observed_at", "pk"))
+    complete = not run.collections.exclude(
+        state__in=[SourceCollection.State.DONE, SourceCollection.State.FAILED]
+    ).exists()
+    data = build_packet(
+        run=run_facts(run, clock.now()),
+        catalog=catalog_snapshot(run),
+        evidence=evidence_items(evidence),
+        gaps=run_gaps(run),
+        severity_policy=severity_policy(),
+    )
+    content_hash = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    latest = run.packets.order_by("-version").first()
+    if latest and latest.content_hash == content_hash and latest.complete == complete:
+        return latest
+    packet = Packet.objects.create(
+        run=run, version=(latest.version + 1) if latest else 1, content_hash=content_hash, data=data,
+        text=data.get("text", ""), evidence_ids=[e.pk for e in evidence], complete=complete,
+    )
+    if data.get("severity") and data["severity"] != run.severity:
+        Run.objects.filter(pk=run.pk).update(severity=data["severity"])
+        run.severity = data["severity"]
+    audit_append(
+        actor="desk", action="packet.built", run_id=run.pk, service=data.get("service") or "",
+        detail={"version": packet.version, "hash": content_hash, "evidence": len(evidence), "complete": complete},
+        touches_customer_data=bool((data.get("data_risk") or {}).get("flagged")),
+    )
+    return packet
+
+
+def packet_rebuild(packet: Packet) -> dict:
+    """The packet as it would be built again today from the evidence it was built from."""
+    evidence = Evidence.objects.filter(pk__in=packet.evidence_ids).order_by("source", "observed_at", "pk")
+    run = packet.run
+    return build_packet(
+        run=run_facts(run, packet.created_at),
+        catalog=catalog_snapshot(run),
+        evidence=evidence_items(evidence),
+        gaps=run_gaps(run),
+        severity_policy=severity_policy(),
+    )

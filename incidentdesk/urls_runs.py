@@ -1,0 +1,9 @@
+from django.urls import path
+
+from incidentdesk.views import runs
+
+app_name = "runs"
+urlpatterns = [
+    path("", runs.history, name="history"),
+    path("runs/<int:pk>/", runs.detail, name="detail"),
+]

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from incidentdesk.views import services
+
+app_name = "services"
+urlpatterns = [
+    path("<slug:name>/", services.detail, name="detail"),
+]
