@@ -2,7 +2,7 @@
 
 A replay loads the scenario's catalog and opens runs; doing that in the production
 database would rewrite its catalog. The command re-runs itself in a child process
-whose DATABASE_URL points at a fresh SQLite file in a temporary directory.
+whose DATABASE_URL points at an in-memory SQLite database.
 """
 
 import os
@@ -27,7 +27,9 @@ def run_isolated(argv: list[str]) -> int:
         env.update(
             {
                 MARKER: "1",
-                "DATABASE_URL": f"sqlite:///{Path(tmp) / 'replay.sqlite3'}",
+                # In memory: the replay is one process and one thread, and nothing of it is kept.
+                "DATABASE_URL": "sqlite://:memory:",
+                "TMPDIR": tmp,
                 "REDIS_URL": "",
                 "CELERY_TASK_ALWAYS_EAGER": "1",
                 "DJANGO_SECRET_KEY": env.get("DJANGO_SECRET_KEY") or "replay-only-" + os.urandom(16).hex(),

@@ -18,7 +18,8 @@ from collectors.redaction import redact_record
 from collectors.registry import connectors_for
 from incidentdesk import clock
 from incidentdesk.models import Evidence, Run, SourceCollection
-from incidentdesk.services.scope import in_scope, record_services, run_scope
+from approvals.policy_file import policy_document
+from incidentdesk.services.scope import read_decision, record_services, run_scope
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -128,9 +129,12 @@ def _fetch(source: str, scope) -> Fetched:
 
 def _store(run: Run, source: str, fetched: Fetched, scope) -> tuple[int, list[str], bool]:
     rows, refused, customer_data = [], [], False
+    policy = policy_document()
     for record in fetched.records:
-        if not in_scope(record, scope):
-            refused.append(f"{record.ref} ({', '.join(sorted(record_services(record, scope))) or 'no service'})")
+        decision = read_decision(record, scope, policy)
+        if not decision.allowed:
+            services = ", ".join(sorted(record_services(record, scope))) or "no service"
+            refused.append(f"{record.ref} ({services}): {decision.rule}")
             continue
         data, kinds = redact_record(record.data)
         customer_data = customer_data or bool(set(kinds) & PERSONAL_KINDS)

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from approvals.policy import ActionRequest, Decision, decide
 from collectors.base import Record, Scope, ServiceRef
 from incidentdesk.models import Run, Service
 
@@ -67,7 +68,12 @@ def record_services(record: Record, scope: Scope) -> set[str]:
     return names
 
 
-def in_scope(record: Record, scope: Scope) -> bool:
-    """A record is readable when it is about a service in scope (calendar events: any of theirs)."""
-    names = record_services(record, scope)
-    return bool(names & scope.names)
+def read_decision(record: Record, scope: Scope, policy: dict) -> Decision:
+    """The policy's word on keeping a record: it must be about a service in scope (calendar events:
+    any of theirs). Every connector's records pass through here before anything is stored."""
+    names = record_services(record, scope) or {None}
+    decisions = [
+        decide(policy, ActionRequest(actor="desk", action="read", service=name, scope=scope.names))
+        for name in sorted(names, key=str)
+    ]
+    return next((d for d in decisions if d.allowed), decisions[0])

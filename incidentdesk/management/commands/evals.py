@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from incidentdesk.evals.scorecard import Scorecard, scorecard_build
+from incidentdesk.evals.scorecard import Scorecard
 from incidentdesk.replay import isolation
 from incidentdesk.replay.scenario import ScenarioError, scenario_load
 

@@ -1,0 +1,117 @@
+"""A real Celery worker on a real Redis, for the tests that are about tasks."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from incidentdesk.celery import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL", "")
+    if not url:
+        pytest.skip("TEST_REDIS_URL is not set: no Redis for worker tests")
+    return url
+
+
+def database_url() -> str:
+    settings = connection.settings_dict
+    if settings["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("worker tests share the test database with the worker: PostgreSQL only")
+    user = settings.get("USER") or "postgres"
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{settings.get('HOST') or '127.0.0.1'}:{settings.get('PORT') or 5432}/{settings['NAME']}"
+
+
+def _forget_connections() -> None:
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+class Worker:
+    def __init__(self, env: dict, concurrency: int) -> None:
+        self.env = env
+        self.concurrency = concurrency
+        self.process: subprocess.Popen | None = None
+        self.log = ROOT / "var" / f"worker-{os.getpid()}.log"
+
+    def start(self) -> None:
+        self.log.parent.mkdir(exist_ok=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "incidentdesk", "worker", "--loglevel=INFO",
+             f"--concurrency={self.concurrency}", "--pool=prefork", "--without-heartbeat",
+             "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
+            cwd=ROOT, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if "ready." in self.log.read_text(errors="replace"):
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.2)
+        raise RuntimeError("worker did not become ready in 30 s")
+
+    def children(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in out.split()]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@pytest.fixture
+def celery_worker_env(transactional_db, settings):
+    """Environment for a worker process sharing this test's database and a Redis broker."""
+    broker = redis_url()
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": broker,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+    })
+    import redis
+
+    redis.Redis.from_url(broker).flushdb()
+    saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+    app.conf.update(broker_url=broker, task_always_eager=False)
+    _forget_connections()
+    yield env
+    app.conf.update(**saved)
+    _forget_connections()
+
+
+@pytest.fixture
+def celery_worker(celery_worker_env):
+    worker = Worker(celery_worker_env, concurrency=2)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+def wait_for(predicate, *, timeout: float = 30, interval: float = 0.2, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
