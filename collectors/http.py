@@ -57,7 +57,22 @@ def retry_after_seconds(response: httpx.Response, *, now: float | None = None) -
             except (TypeError, ValueError):
                 return None
             return max(0.0, when - (now if now is not None else time.time()))
-    return None
+    return _reset_seconds(response.headers.get("x-ratelimit-reset"), now)
+
+
+def _reset_seconds(value: str | None, now: float | None) -> float | None:
+    """X-RateLimit-Reset: epoch seconds (GitHub), epoch milliseconds (LaunchDarkly) or a delta (Datadog)."""
+    if not value:
+        return None
+    try:
+        stamp = float(value.strip())
+    except ValueError:
+        return None
+    if stamp > 1e11:
+        stamp /= 1000.0
+    if stamp > 1e9:
+        return max(0.0, stamp - (now if now is not None else time.time()))
+    return max(0.0, stamp)
 
 
 @dataclass

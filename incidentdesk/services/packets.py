@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import datetime
 
 from django.conf import settings
 
@@ -98,15 +99,29 @@ def packet_build(*, run: Run) -> Packet:
         run=run, version=(latest.version + 1) if latest else 1, content_hash=content_hash, data=data,
         text=data.get("text", ""), evidence_ids=[e.pk for e in evidence], complete=complete,
     )
-    if data.get("severity") and data["severity"] != run.severity:
-        Run.objects.filter(pk=run.pk).update(severity=data["severity"])
-        run.severity = data["severity"]
+    _run_follow_packet(run, data)
     audit_append(
         actor="desk", action="packet.built", run_id=run.pk, service=data.get("service") or "",
         detail={"version": packet.version, "hash": content_hash, "evidence": len(evidence), "complete": complete},
         touches_customer_data=bool((data.get("data_risk") or {}).get("flagged")),
     )
     return packet
+
+
+def _run_follow_packet(run: Run, data: dict) -> None:
+    """The run's list columns (severity candidate, first seen) follow its latest packet."""
+    changes = {}
+    if data.get("severity") and data["severity"] != run.severity:
+        changes["severity"] = data["severity"]
+    first_seen = data.get("first_seen")
+    if first_seen:
+        moment = datetime.fromisoformat(first_seen.replace("Z", "+00:00"))
+        if moment != run.first_seen_at:
+            changes["first_seen_at"] = moment
+    if changes:
+        Run.objects.filter(pk=run.pk).update(**changes)
+        for key, value in changes.items():
+            setattr(run, key, value)
 
 
 def packet_rebuild(packet: Packet) -> dict:

@@ -1,0 +1,55 @@
+"""Turns a verified webhook body into a Delivery, one module per vendor.
+
+``normalise`` raises PayloadError for anything it cannot read and nothing else, whatever
+the bytes: the view answers 400 with the error's message.
+"""
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Mapping
+
+from incidentdesk.intake.events import Delivery, PayloadError, TriggerEvent
+from incidentdesk.intake.normalisers import alertmanager, datadog, generic, github, pagerduty, sentry, slack
+
+# Ids and names come from the sender; longer ones are hashed (ids) or cut (names) so that
+# they fit the columns they are stored in without colliding.
+MAX_ID_CHARS = 200
+MAX_NAME_CHARS = 150
+
+Normaliser = Callable[[Mapping[str, str], bytes], Delivery]
+
+NORMALISERS: dict[str, Normaliser] = {
+    "pagerduty": pagerduty.normalise,
+    "datadog": datadog.normalise,
+    "sentry": sentry.normalise,
+    "slack": slack.normalise,
+    "github": github.normalise,
+    "alertmanager": alertmanager.normalise,
+    "generic": generic.normalise,
+}
+
+
+def normalise(source: str, headers: Mapping[str, str], body: bytes) -> Delivery:
+    normaliser = NORMALISERS.get(source)
+    if normaliser is None:
+        raise PayloadError(f"unknown source {source!r}")
+    try:
+        delivery = normaliser(headers, body)
+    except RecursionError:
+        raise PayloadError("body is nested too deeply") from None
+    return dataclasses.replace(
+        delivery,
+        delivery_id=_bounded_id(delivery.delivery_id),
+        events=tuple(_bounded_event(event) for event in delivery.events),
+    )
+
+
+def _bounded_id(value: str | None) -> str | None:
+    if value is None or len(value) <= MAX_ID_CHARS:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _bounded_event(event: TriggerEvent) -> TriggerEvent:
+    service_name = event.service_name[:MAX_NAME_CHARS] if event.service_name else event.service_name
+    return dataclasses.replace(event, vendor_key=_bounded_id(event.vendor_key), service_name=service_name)

@@ -1,0 +1,189 @@
+"""Reading untrusted webhook bodies: decoding, typed field access, lenient times.
+
+Every getter returns an empty value of the expected type rather than raising, so a
+normaliser only raises PayloadError where it decides a field is required.
+"""
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from incidentdesk.intake.events import PayloadError
+
+MAX_SYMPTOM_CHARS = 500
+MAX_TITLE_CHARS = 200
+
+_SEVERITY = re.compile(r"\bsev[-_ ]?([1-4])\b", re.IGNORECASE)
+_EXPLICIT_SEVERITY = re.compile(r"sev[-_ ]?([1-4])", re.IGNORECASE)
+# Times before this are placeholders such as Alertmanager's "0001-01-01T00:00:00Z".
+_EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+# Epoch values above this are taken to be milliseconds (it is 5138 AD in seconds).
+_MILLISECONDS_ABOVE = 1e11
+
+
+def decode_text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PayloadError("body is not UTF-8") from None
+
+
+def load_json(body: bytes) -> object:
+    text = decode_text(body)
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise PayloadError("body is nested too deeply") from None
+    except ValueError as error:
+        raise PayloadError(f"body is not JSON: {error}") from None
+
+
+def load_object(body: bytes) -> dict:
+    payload = load_json(body)
+    if not isinstance(payload, dict):
+        raise PayloadError(f"body must be a JSON object, not {type_name(payload)}")
+    return payload
+
+
+def type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number"
+    )
+
+
+def lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
+    return {str(key).lower(): str(value) for key, value in headers.items()}
+
+
+def obj(mapping: Mapping, key: str) -> dict:
+    value = mapping.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def array(mapping: Mapping, key: str) -> list:
+    value = mapping.get(key)
+    return value if isinstance(value, list) else []
+
+
+def text(mapping: Mapping, key: str) -> str | None:
+    """The field as a non-empty string; numbers (ids) are turned into strings."""
+    return scalar_text(mapping.get(key))
+
+
+def scalar_text(value: object) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if value == value and abs(value) != float("inf") else None
+    if isinstance(value, str):
+        stripped = value.strip()
+        return stripped or None
+    return None
+
+
+def first_text(mapping: Mapping, *keys: str) -> str | None:
+    for key in keys:
+        value = text(mapping, key)
+        if value is not None:
+            return value
+    return None
+
+
+def require_text(mapping: Mapping, key: str, where: str) -> str:
+    value = text(mapping, key)
+    if value is None:
+        raise PayloadError(f"missing required field {where}")
+    return value
+
+
+def require_object(mapping: Mapping, key: str, where: str) -> dict:
+    value = mapping.get(key)
+    if not isinstance(value, dict):
+        raise PayloadError(f"missing required field {where} (an object)")
+    return value
+
+
+def clip(value: str, limit: int = MAX_SYMPTOM_CHARS) -> str:
+    value = value.strip()
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def title_from(value: str) -> str:
+    first_line = value.strip().splitlines()[0] if value.strip() else ""
+    return clip(first_line, MAX_TITLE_CHARS)
+
+
+def unique(values: Iterable[str | None]) -> tuple[str, ...]:
+    """Non-empty strings, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for value in values:
+        if value and value.strip():
+            seen.setdefault(value.strip(), None)
+    return tuple(seen)
+
+
+def severity_in_text(value: str | None) -> str | None:
+    """An explicit "sev1".."sev4" word somewhere in free text."""
+    if not value:
+        return None
+    match = _SEVERITY.search(value)
+    return f"sev{match.group(1)}" if match else None
+
+
+def explicit_severity(value: str | None) -> str | None:
+    """The value itself when it is a severity like "sev2" or "SEV-2"; never guessed from other scales."""
+    if not value:
+        return None
+    match = _EXPLICIT_SEVERITY.fullmatch(value.strip())
+    return f"sev{match.group(1)}" if match else None
+
+
+def parse_time(value: object) -> datetime | None:
+    """An aware UTC datetime from ISO 8601, RFC 2822 or epoch seconds/milliseconds; None when unreadable."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return _from_epoch(value)
+    if not isinstance(value, str):
+        return None
+    raw = value.strip()
+    if not raw or len(raw) > 64:
+        return None
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", raw):
+        return _from_epoch(float(raw))
+    for candidate in (raw, re.sub(r"\s*(UTC|GMT)$", "+00:00", raw)):
+        try:
+            return _checked(datetime.fromisoformat(candidate))
+        except ValueError:
+            pass
+    try:
+        return _checked(parsedate_to_datetime(raw))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _from_epoch(number: float) -> datetime | None:
+    if number != number:
+        return None
+    seconds = number / 1000 if abs(number) > _MILLISECONDS_ABOVE else number
+    try:
+        return _checked(datetime.fromtimestamp(seconds, tz=UTC))
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _checked(moment: datetime) -> datetime | None:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return moment if _EARLIEST <= moment < _LATEST else None

@@ -1,0 +1,465 @@
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
+from collectors.http import Deadline
+from collectors.vendors.github import GitHubDeploys, GitHubPullRequests, _outcome
+
+FIXTURES = Path(__file__).parent / "fixtures"
+API = "https://api.github.com"
+REPO = "/repos/acme/billing-webhooks"
+SHA_A = "06561c202cae041f9e966e8dbd63f1dbb7f121eb"
+SHA_B = "914a93910f680084a5f8c08a2f3397d23eef5d56"
+SHA_C = "5d2c0b7e9f1a4c3b8e6d7f0a1b2c3d4e5f6a7b8c"
+
+
+def fixture(name: str):
+    return json.loads((FIXTURES / name).read_text())
+
+
+def scope(*services: ServiceRef) -> Scope:
+    services = services or (ServiceRef(name="billing-webhooks", repo="acme/billing-webhooks"),)
+    return Scope(
+        run_id=1,
+        service=services[0].name,
+        services=services,
+        start=datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc),
+        end=datetime(2026, 3, 2, 14, 30, tzinfo=timezone.utc),
+    )
+
+
+@pytest.fixture
+def router() -> respx.Router:
+    return respx.Router(base_url=API, assert_all_mocked=True)
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+def deploys(router: respx.Router, sleeps: list[float], **kwargs) -> GitHubDeploys:
+    return GitHubDeploys(
+        token="ghp_test", transport=httpx.MockTransport(router.handler), sleep=sleeps.append, **kwargs
+    )
+
+
+def pulls(router: respx.Router, sleeps: list[float], **kwargs) -> GitHubPullRequests:
+    return GitHubPullRequests(
+        token="ghp_test", transport=httpx.MockTransport(router.handler), sleep=sleeps.append, **kwargs
+    )
+
+
+def mock_deployments(router: respx.Router) -> dict[str, respx.Route]:
+    next_page = f'<{API}/repositories/77/deployments?environment=production&per_page=100&page=2>; rel="next"'
+    page3 = f'<{API}/repositories/77/deployments?environment=production&per_page=100&page=3>; rel="next"'
+    routes = {
+        "page3": router.get("/repositories/77/deployments", params={"page": "3"}).respond(json=[]),
+        "page2": router.get("/repositories/77/deployments", params={"page": "2"}).respond(
+            json=fixture("github_deployments_page2.json"), headers={"Link": page3}
+        ),
+        "page1": router.get(f"{REPO}/deployments").respond(
+            json=fixture("github_deployments_page1.json"), headers={"Link": next_page}
+        ),
+    }
+    for deployment_id in (1002, 1003, 1004):
+        statuses = router.get(f"{REPO}/deployments/{deployment_id}/statuses")
+        statuses.respond(json=fixture(f"github_statuses_{deployment_id}.json"))
+        routes[f"statuses{deployment_id}"] = statuses
+    router.get(f"{REPO}/commits/{SHA_A}/pulls").respond(json=fixture("github_commit_pulls_a.json"))
+    router.get(f"{REPO}/commits/{SHA_B}/pulls").respond(json=fixture("github_commit_pulls_b.json"))
+    router.get(f"{REPO}/commits/{SHA_C}/pulls").respond(json=fixture("github_commit_pulls_c.json"))
+    return routes
+
+
+def test_deploys_are_normalised_with_outcome_previous_sha_and_pull_request(router, sleeps):
+    routes = mock_deployments(router)
+
+    fetched = deploys(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert [r.data for r in fetched.records] == [
+        {
+            "id": "1002",
+            "service": "billing-webhooks",
+            "environment": "production",
+            "sha": SHA_B,
+            "previous_sha": SHA_A,
+            "started_at": "2026-03-02T13:08:00Z",
+            "finished_at": "2026-03-02T13:12:00Z",
+            "status": "rolled_back",
+            "author": "chloe",
+            "pull_request": 4790,
+            "description": (
+                "Deploy acme/billing-webhooks main (PR #4790 Add retry jitter to provider callbacks)"
+            ),
+        },
+        {
+            "id": "1003",
+            "service": "billing-webhooks",
+            "environment": "production",
+            "sha": SHA_A,
+            "previous_sha": SHA_B,
+            "started_at": "2026-03-02T13:40:00Z",
+            "finished_at": "2026-03-02T13:44:00Z",
+            "status": "success",
+            "author": "ana",
+            "pull_request": 4788,
+            "description": "Roll back acme/billing-webhooks to 06561c2",
+        },
+        {
+            "id": "1004",
+            "service": "billing-webhooks",
+            "environment": "production",
+            "sha": SHA_C,
+            "previous_sha": SHA_A,
+            "started_at": "2026-03-02T14:10:00Z",
+            "finished_at": None,
+            "status": "in_progress",
+            "author": "dmitri",
+            "pull_request": 4801,
+            "description": "Deploy acme/billing-webhooks main (PR #4801 Cache currency table)",
+        },
+    ]
+    assert [r.ref for r in fetched.records] == ["1002", "1003", "1004"]
+    assert {r.service for r in fetched.records} == {"billing-webhooks"}
+    assert fetched.records[0].url == "https://github.com/acme/billing-webhooks/actions/runs/8802/job/8803"
+    assert fetched.records[0].observed_at == datetime(2026, 3, 2, 13, 8, tzinfo=timezone.utc)
+    assert fetched.truncated is False
+    # Paging stopped at the first deployment older than the window, and its statuses were never read.
+    assert routes["page2"].call_count == 1
+    assert routes["page3"].call_count == 0
+    first = routes["page1"].calls.last.request
+    assert first.url.params["environment"] == "production"
+    assert first.url.params["per_page"] == "100"
+    assert first.headers["Authorization"] == "Bearer ghp_test"
+    assert first.headers["Accept"] == "application/vnd.github+json"
+    assert first.headers["X-GitHub-Api-Version"] == "2022-11-28"
+
+
+def test_deploys_cap_keeps_the_oldest_in_window_and_says_so(router, sleeps):
+    mock_deployments(router)
+
+    fetched = deploys(router, sleeps, max_records=1).fetch(scope(), deadline=Deadline.after(5))
+
+    assert [r.ref for r in fetched.records] == ["1004"]
+    assert fetched.records[0].data["previous_sha"] == SHA_A
+    assert fetched.truncated is True
+    assert "200" not in fetched.note and "1 deployments" in fetched.note
+
+
+def test_deploys_skip_services_without_a_repo_and_never_query_outside_the_scope(router, sleeps):
+    fetched = deploys(router, sleeps).fetch(
+        scope(ServiceRef(name="billing-webhooks"), ServiceRef(name="ledger")), deadline=Deadline.after(5)
+    )
+
+    assert fetched.records == []
+    assert len(router.calls) == 0
+
+
+def test_a_repo_github_does_not_know_is_a_note_when_another_repo_answers(router, sleeps):
+    mock_deployments(router)
+    missing = router.get("/repos/acme/ghost/deployments").respond(404, json={"message": "Not Found"})
+
+    fetched = deploys(router, sleeps).fetch(
+        scope(
+            ServiceRef(name="billing-webhooks", repo="acme/billing-webhooks"),
+            ServiceRef(name="ghost", repo="acme/ghost"),
+        ),
+        deadline=Deadline.after(5),
+    )
+
+    assert len(fetched.records) == 3
+    assert "acme/ghost: not found" in fetched.note
+    assert missing.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("states", "expected"),
+    [
+        (["pending", "error"], "failure"),
+        (["queued"], "in_progress"),
+        (["in_progress", "failure"], "failure"),
+        (["in_progress", "success", "inactive"], "success"),
+        ([], "in_progress"),
+    ],
+)
+def test_deployment_status_maps_github_states(states, expected):
+    statuses = [
+        {"id": i, "state": state, "created_at": f"2026-03-02T13:0{i}:00Z", "target_url": "", "log_url": ""}
+        for i, state in enumerate(states)
+    ]
+
+    assert _outcome(statuses)[0] == expected
+
+
+def test_deploys_time_out_after_retrying_within_the_deadline(router, sleeps):
+    route = router.get(f"{REPO}/deployments").mock(side_effect=httpx.ReadTimeout("read timed out"))
+
+    with pytest.raises(SourceError) as caught:
+        deploys(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert caught.value.reason == "timeout"
+    assert route.call_count == 4
+    assert len(sleeps) == 3
+
+
+def test_deploys_retry_a_server_error_then_succeed(router, sleeps):
+    routes = mock_deployments(router)
+    routes["page1"].side_effect = [
+        httpx.Response(502, text="Bad Gateway"),
+        httpx.Response(200, json=[]),
+    ]
+
+    fetched = deploys(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert fetched.records == []
+    assert routes["page1"].call_count == 2
+
+
+def test_deploys_honour_retry_after_on_429(router, sleeps):
+    route = router.get(f"{REPO}/deployments")
+    route.side_effect = [
+        httpx.Response(429, headers={"Retry-After": "0.01"}, json={"message": "slow down"}),
+        httpx.Response(200, json=[]),
+    ]
+
+    deploys(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert route.call_count == 2
+    assert sleeps == [0.01]
+
+
+def test_an_exhausted_primary_rate_limit_waits_for_the_reset_it_announces(router, sleeps):
+    route = router.get(f"{REPO}/deployments")
+    reset = int(datetime.now(timezone.utc).timestamp()) + 3600
+    route.side_effect = [
+        httpx.Response(403, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}, json={}),
+    ]
+
+    with pytest.raises(SourceError) as caught:
+        deploys(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    # The reset is an hour away, past the deadline: give up now rather than hammer the API.
+    assert caught.value.reason == "rate_limited"
+    assert route.call_count == 1
+    assert sleeps == []
+
+
+@pytest.mark.parametrize(("status", "reason"), [(401, "error"), (403, "error"), (404, "not_found")])
+def test_deploys_refused_or_missing_are_permanent_and_not_retried(router, sleeps, status, reason):
+    route = router.get(f"{REPO}/deployments").respond(status, json={"message": "Bad credentials"})
+
+    with pytest.raises(SourceError) as caught:
+        deploys(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert caught.value.reason == reason
+    assert caught.value.transient is False
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, text="<html>unicorn</html>"),
+        httpx.Response(200, json={"message": "not a list"}),
+        httpx.Response(200, json=[{"id": 1, "sha": "x"}]),
+    ],
+    ids=["not-json", "object-not-list", "deployment-without-created_at"],
+)
+def test_deploys_malformed_answers_are_reported_as_malformed(router, sleeps, response):
+    router.get(f"{REPO}/deployments").mock(return_value=response)
+
+    with pytest.raises(SourceError) as caught:
+        deploys(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert caught.value.reason == "malformed"
+
+
+def test_deploys_refuse_an_oversized_answer(router, sleeps):
+    router.get(f"{REPO}/deployments").respond(json=fixture("github_deployments_page1.json") * 50)
+
+    with pytest.raises(SourceError) as caught:
+        deploys(router, sleeps, max_bytes=4096).fetch(scope(), deadline=Deadline.after(5))
+
+    assert caught.value.reason == "malformed"
+    assert "cap" in caught.value.detail
+
+
+def test_a_next_link_to_another_host_is_not_followed(router, sleeps):
+    router.get(f"{REPO}/deployments").respond(
+        json=fixture("github_deployments_page1.json"),
+        headers={"Link": '<https://evil.example/steal?page=2>; rel="next"'},
+    )
+
+    with pytest.raises(SourceError) as caught:
+        deploys(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert caught.value.reason == "malformed"
+
+
+def test_from_env_needs_a_token_and_reads_the_api_url():
+    with pytest.raises(NotConfigured, match="GITHUB_TOKEN"):
+        GitHubDeploys.from_env({})
+    with pytest.raises(NotConfigured, match="GITHUB_TOKEN"):
+        GitHubPullRequests.from_env({"GITHUB_TOKEN": "  "})
+
+    connector = GitHubPullRequests.from_env(
+        {"GITHUB_TOKEN": "ghp_x", "GITHUB_API_URL": "https://github.acme.example/api/v3/"}
+    )
+    assert connector.api_url == "https://github.acme.example/api/v3"
+    assert GitHubDeploys.from_env({"GITHUB_TOKEN": "ghp_x"}).api_url == API
+
+
+def mock_pulls(router: respx.Router) -> dict[str, respx.Route]:
+    return {
+        "page2": router.get(f"{REPO}/pulls", params={"page": "2"}).respond(
+            json=fixture("github_pulls_page2.json"),
+            headers={"Link": f'<{API}{REPO}/pulls?state=closed&page=3>; rel="next"'},
+        ),
+        "page3": router.get(f"{REPO}/pulls", params={"page": "3"}).respond(json=[]),
+        "page1": router.get(f"{REPO}/pulls").respond(
+            json=fixture("github_pulls_page1.json"),
+            headers={"Link": f'<{API}{REPO}/pulls?state=closed&page=2>; rel="next"'},
+        ),
+        "files4801_2": router.get(f"{REPO}/pulls/4801/files", params={"page": "2"}).respond(
+            json=fixture("github_files_4801_page2.json")
+        ),
+        "files4801": router.get(f"{REPO}/pulls/4801/files").respond(
+            json=fixture("github_files_4801_page1.json"),
+            headers={"Link": f'<{API}{REPO}/pulls/4801/files?per_page=100&page=2>; rel="next"'},
+        ),
+        "files4790": router.get(f"{REPO}/pulls/4790/files").respond(json=fixture("github_files_4790.json")),
+    }
+
+
+def test_pull_requests_merged_in_the_window_come_with_their_files(router, sleeps):
+    routes = mock_pulls(router)
+
+    fetched = pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert [r.data for r in fetched.records] == [
+        {
+            "number": 4801,
+            "repo": "acme/billing-webhooks",
+            "title": "Cache currency table",
+            "author": "dmitri",
+            "merged_at": "2026-03-02T14:00:00Z",
+            "labels": ["perf"],
+            "files": [
+                {
+                    "path": "billing/currency.py",
+                    "additions": 14,
+                    "deletions": 2,
+                    "patch": "@@ -1,6 +1,18 @@\n+from functools import lru_cache\n+\n+@lru_cache(maxsize=1)\n"
+                    " def currency_table():\n-    return load()\n+    return load()",
+                },
+                {"path": "billing/static/flags.png", "additions": 0, "deletions": 0, "patch": None},
+                {
+                    "path": "billing/tests/test_currency.py",
+                    "additions": 9,
+                    "deletions": 0,
+                    "patch": (
+                        "@@ -0,0 +1,9 @@\n+def test_cached():\n"
+                        "+    assert currency_table() is currency_table()"
+                    ),
+                },
+            ],
+        },
+        {
+            "number": 4790,
+            "repo": "acme/billing-webhooks",
+            "title": "Add retry jitter to provider callbacks",
+            "author": "chloe",
+            "merged_at": "2026-03-02T12:12:00Z",
+            "labels": ["payments", "risk:low"],
+            "files": [
+                {
+                    "path": "billing/retry.py",
+                    "additions": 12,
+                    "deletions": 3,
+                    "patch": "@@ -20,7 +20,16 @@ def backoff(attempt):\n-    return 2 ** attempt\n"
+                    "+    base = 2 ** attempt\n+    return base + random.uniform(0, base / 2)",
+                },
+            ],
+        },
+    ]
+    assert [r.ref for r in fetched.records] == ["acme/billing-webhooks#4801", "acme/billing-webhooks#4790"]
+    assert fetched.records[0].url == "https://github.com/acme/billing-webhooks/pull/4801"
+    assert fetched.records[0].service == "billing-webhooks"
+    assert fetched.truncated is False
+    # The unmerged PR and the one merged before the window have no files read; paging stops at
+    # the first PR last updated before the window.
+    assert routes["page3"].call_count == 0
+    assert routes["files4801_2"].call_count == 1
+    params = routes["page1"].calls.last.request.url.params
+    assert (params["state"], params["sort"], params["direction"], params["per_page"]) == (
+        "closed",
+        "updated",
+        "desc",
+        "50",
+    )
+
+
+def test_pull_request_patches_and_count_are_capped_and_marked_truncated(router, sleeps):
+    mock_pulls(router)
+
+    connector = pulls(router, sleeps, max_records=1, max_patch_bytes=60)
+
+    fetched = connector.fetch(scope(), deadline=Deadline.after(5))
+
+    assert [r.data["number"] for r in fetched.records] == [4801]
+    patch = fetched.records[0].data["files"][0]["patch"]
+    assert len(patch.encode()) <= 60
+    assert patch == "@@ -1,6 +1,18 @@\n+from functools import lru_cache\n+"
+    assert fetched.truncated is True
+    assert "patch cut to 60 bytes" in fetched.note
+    assert "kept 1 merged pull requests" in fetched.note
+
+
+def test_pull_requests_time_out_after_retrying(router, sleeps):
+    route = router.get(f"{REPO}/pulls").mock(side_effect=httpx.ConnectTimeout("connect timed out"))
+
+    with pytest.raises(SourceError) as caught:
+        pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert caught.value.reason == "timeout"
+    assert route.call_count == 4
+
+
+def test_pull_request_files_retry_a_server_error(router, sleeps):
+    routes = mock_pulls(router)
+    routes["files4790"].side_effect = [
+        httpx.Response(503),
+        httpx.Response(200, json=fixture("github_files_4790.json")),
+    ]
+
+    fetched = pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert len(fetched.records) == 2
+    assert routes["files4790"].call_count == 2
+    assert len(sleeps) == 1
+
+
+def test_pull_requests_with_a_file_missing_its_counts_are_malformed(router, sleeps):
+    routes = mock_pulls(router)
+    routes["files4790"].respond(json=[{"filename": "billing/retry.py", "status": "modified"}])
+
+    with pytest.raises(SourceError) as caught:
+        pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert caught.value.reason == "malformed"
+
+
+def test_pull_requests_refused_credentials_are_not_retried(router, sleeps):
+    route = router.get(f"{REPO}/pulls").respond(401, json={"message": "Bad credentials"})
+
+    with pytest.raises(SourceError) as caught:
+        pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert caught.value.reason == "error"
+    assert route.call_count == 1
