@@ -18,7 +18,7 @@ def parse_backstage(text: str, problems: list[str] | None = None) -> list[dict]:
     """Entities of the kinds we use, in file order; bad documents are skipped and described in `problems`.
 
     Each entity: kind, name, namespace, owner, lifecycle, depends_on, annotations,
-    system, description, type. Other kinds (API, User, Location…) are skipped silently.
+    system, description, type, members (Groups). Other kinds (API, User, Location…) are skipped silently.
     """
     found = problems if problems is not None else []
     entities: list[dict] = []
@@ -73,6 +73,7 @@ def _entity(document: object) -> tuple[str | None, dict | None]:
         "system": _ref_name(system) if isinstance(system, str) else None,
         "description": _text(metadata.get("description")),
         "type": _text(spec.get("type")),
+        "members": [_ref_name(m) for m in spec.get("members") or [] if isinstance(m, str)],
     }
 
 

@@ -4,15 +4,13 @@ from collectors.vendors.ownership import parse_backstage
 
 
 def catalog_from_backstage(texts: list[str]) -> tuple[dict, list[str]]:
-    """A scenario-shaped catalog from Backstage entities: Groups are teams, Components services.
+    """A scenario-shaped catalog from Backstage entities: Groups are teams; Components and Resources services.
 
     Returns the catalog and the problems found (documents skipped, with why).
     """
     entities, problems = [], []
     for text in texts:
-        found, bad = parse_backstage(text)
-        entities.extend(found)
-        problems.extend(bad)
+        entities.extend(parse_backstage(text, problems))
     teams = {}
     for entity in entities:
         if entity["kind"] == "Group":
@@ -24,7 +22,7 @@ def catalog_from_backstage(texts: list[str]) -> tuple[dict, list[str]]:
             }
     services = []
     for entity in entities:
-        if entity["kind"] != "Component":
+        if entity["kind"] not in ("Component", "Resource"):
             continue
         owner = entity.get("owner") or ""
         teams.setdefault(owner, {"name": owner, "members": []})
