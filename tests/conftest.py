@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from incidentdesk.services.catalog import catalog_load
+from tests.workers import celery_worker, celery_worker_env  # noqa: F401  (fixtures)
 
 SECRET = "test-hook-secret"
 

@@ -31,9 +31,12 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{settings.get('HOST') or '127.0.0.1'}:{settings.get('PORT') or 5432}/{settings['NAME']}"
 
 
-def _forget_connections() -> None:
-    if app._pool is not None:
-        app._pool.force_close_all()
+def celery_reconnect() -> None:
+    """Make Celery connect afresh to whatever broker_url now says.
+
+    kombu keeps its pools in a global registry keyed by the broker: dropping our references
+    (as Celery does after a fork) is enough; closing them would break the registry's copy.
+    """
     app._pool = None
     app.amqp._producer_pool = None
 
@@ -93,10 +96,10 @@ def celery_worker_env(transactional_db, settings):
     redis.Redis.from_url(broker).flushdb()
     saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
     app.conf.update(broker_url=broker, task_always_eager=False)
-    _forget_connections()
+    celery_reconnect()
     yield env
     app.conf.update(**saved)
-    _forget_connections()
+    celery_reconnect()
 
 
 @pytest.fixture

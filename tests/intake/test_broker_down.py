@@ -8,6 +8,7 @@ from incidentdesk.celery import app
 from incidentdesk.models import Run, Trigger
 from incidentdesk.services.sweeper import sweep_run
 from tests.intake.test_intake_flow import alertmanager, pagerduty
+from tests.workers import celery_reconnect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,18 +18,10 @@ def dead_broker():
     """Point Celery at a port where nothing listens, as when Redis is down."""
     saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
     app.conf.update(broker_url="redis://127.0.0.1:9/0", task_always_eager=False)
-    _forget_connections()
+    celery_reconnect()
     yield
     app.conf.update(**saved)
-    _forget_connections()
-
-
-def _forget_connections() -> None:
-    """Make Celery connect afresh to whatever broker_url now says."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
+    celery_reconnect()
 
 
 @pytest.fixture(autouse=True)

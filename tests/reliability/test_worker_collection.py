@@ -1,0 +1,55 @@
+"""A real Celery worker on Redis: a webhook becomes a packet, and a killed worker loses nothing."""
+
+import os
+import signal
+
+import pytest
+from django.db.models import Count
+
+from incidentdesk.models import Evidence, Run, SourceCollection
+from tests.intake.test_intake_flow import pagerduty
+from tests.reliability.fake_prometheus import FakePrometheus
+from tests.workers import Worker, wait_for
+
+pytestmark = [pytest.mark.celery_worker]
+
+
+def _finished_run() -> Run | None:
+    return Run.objects.filter(collection=Run.Collection.DONE, packets__isnull=False).first()
+
+
+def test_a_real_worker_turns_a_webhook_into_a_packet(celery_worker, hooks, catalog):
+    response = hooks.post("pagerduty", pagerduty("incident.triggered"), headers={"X-Webhook-Id": "w-1"})
+    assert response.status_code == 202
+    run = wait_for(_finished_run, timeout=60, what="the worker to build a packet")
+    packet = run.packets.order_by("-version").first()
+    assert packet.data["service"] == "checkout-api"
+    # Nothing is configured on this worker: every source is a gap, and the packet says so.
+    assert {g["source"] for g in packet.data["gaps"]} >= {"deploys", "logs", "metrics"}
+    assert all(c.finished for c in run.collections.all())
+
+
+def test_a_worker_killed_mid_collection_leaves_a_complete_run_without_duplicates(celery_worker_env, hooks, catalog):
+    with FakePrometheus(hold_first=30) as prometheus:
+        env = dict(celery_worker_env, PROMETHEUS_URL=prometheus.url, COLLECT_SOURCE_DEADLINE_SECONDS="10",
+                   COLLECT_RUN_DEADLINE_SECONDS="60")
+        worker = Worker(env, concurrency=2)
+        worker.start()
+        try:
+            hooks.post("pagerduty", pagerduty("incident.triggered"), headers={"X-Webhook-Id": "w-2"})
+            assert prometheus.first_request.wait(60), "the metrics collection never reached Prometheus"
+            children = worker.children()
+            assert children
+            for pid in children:
+                os.kill(pid, signal.SIGKILL)  # mid-request: the task dies unacknowledged
+            prometheus.release.set()
+            run = wait_for(_finished_run, timeout=90, what="the run to complete after the kill")
+        finally:
+            worker.stop()
+    metrics = SourceCollection.objects.get(run=run, source="metrics")
+    assert metrics.state == SourceCollection.State.DONE
+    assert metrics.attempts >= 2, "the killed collection was run again"
+    assert Evidence.objects.filter(run=run, source="metrics").exists()
+    duplicates = (Evidence.objects.filter(run=run).values("source", "ref").annotate(n=Count("id")).filter(n__gt=1))
+    assert not duplicates.exists()
+    assert len(prometheus.requests) > 1
