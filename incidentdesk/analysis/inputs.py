@@ -7,13 +7,16 @@ from datetime import datetime
 @dataclass(frozen=True)
 class EvidenceItem:
     id: str  # the desk's own evidence id, cited by signals, hypotheses and actions
-    source: str  # deploys | pull_requests | metrics | monitors | logs | errors | feature_flags | incidents | runbooks | change_calendar
+    # deploys | pull_requests | metrics | monitors | logs | errors | feature_flags | incidents | runbooks
+    # | change_calendar
+    source: str
     ref: str  # the source's own id (deploy id, PR number, error id, flag key@time, ...)
     service: str | None
     data: dict  # one normalised record of SCENARIO.md `sources` (runbooks: {"key", "text"})
     observed_at: datetime | None = None
     url: str | None = None
-    redactions: tuple[str, ...] = ()  # kinds redacted from this record: email, card, phone, token, aws_key, ...
+    # kinds redacted from this record: email, card, phone, token, aws_key, ...
+    redactions: tuple[str, ...] = ()
     truncated: bool = False
 
 

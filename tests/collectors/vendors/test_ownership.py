@@ -27,6 +27,7 @@ def test_it_reads_the_entities_of_a_multi_document_catalog():
             "system": "payments",
             "description": "Receives payment provider webhooks.",
             "type": "service",
+            "members": [],
         },
         {
             "kind": "Resource",
@@ -39,6 +40,7 @@ def test_it_reads_the_entities_of_a_multi_document_catalog():
             "system": "payments",
             "description": None,
             "type": "database",
+            "members": [],
         },
         {
             "kind": "System",
@@ -51,6 +53,7 @@ def test_it_reads_the_entities_of_a_multi_document_catalog():
             "system": None,
             "description": "Money in, money out.",
             "type": None,
+            "members": [],
         },
         {
             "kind": "Group",
@@ -63,6 +66,7 @@ def test_it_reads_the_entities_of_a_multi_document_catalog():
             "system": None,
             "description": None,
             "type": "team",
+            "members": ["ana", "ben"],
         },
         {
             "kind": "Component",
@@ -75,6 +79,7 @@ def test_it_reads_the_entities_of_a_multi_document_catalog():
             "system": None,
             "description": None,
             "type": "service",
+            "members": [],
         },
     ]
     assert len(problems) == 3

@@ -1,0 +1,221 @@
+"""Hypotheses about changes: deploys, feature flag changes, change-calendar events."""
+
+from datetime import timedelta
+
+from incidentdesk.analysis.content import change_matches, flag_matches, path_tokens
+from incidentdesk.analysis.findings import Findings, is_production, mention_ids
+from incidentdesk.analysis.hypothesis import Hypothesis
+from incidentdesk.analysis.timeutil import hhmm, human_gap, parse_time
+
+# A change that landed this close before the onset lines up in time.
+CLOSE_BEFORE = timedelta(minutes=60)
+# Changes older than this are not listed at all unless their content points at the failure.
+LOOKBACK = timedelta(hours=24)
+# Clock skew between sources.
+SKEW = timedelta(minutes=1)
+CAUSAL_CALENDAR_KINDS = frozenset({"maintenance", "migration", "failover", "config", "config_change"})
+
+
+def _failing(findings: Findings, service: str) -> bool:
+    return service == findings.service or bool(findings.degraded(service))
+
+
+def deploy_hypotheses(findings: Findings) -> list[Hypothesis]:
+    onset = findings.first_seen
+    out: list[Hypothesis] = []
+    for item in findings.records("deploys"):
+        d = item.data
+        if not is_production(d.get("environment")):
+            continue
+        service = d.get("service") or item.service or ""
+        started = parse_time(d.get("started_at"))
+        finished = parse_time(d.get("finished_at")) or started
+        if started is None:
+            continue
+        dep_id = str(d.get("id") or item.ref)
+        change = findings.changes.get(str(d.get("pull_request")))
+        pr_ids = [
+            i.id
+            for i in findings.records("pull_requests")
+            if str(i.data.get("number")) == str(d.get("pull_request"))
+        ]
+        cites = [item.id, *pr_ids]
+        label = f"Deploy {dep_id}" + (f" (PR {change.number})" if change else "")
+        in_scope = service in findings.scope
+        if started > onset + SKEW:
+            if in_scope and started - onset <= LOOKBACK:
+                out.append(
+                    Hypothesis(
+                        "deploy",
+                        dep_id,
+                        "low",
+                        f"{label} of {service} started at {hhmm(started)},"
+                        f" {human_gap((started - onset).total_seconds())} after the onset: not a cause",
+                        against=cites,
+                        service=service,
+                    )
+                )
+            continue
+        gap = max((onset - finished).total_seconds(), 0) if finished else 0
+        if not in_scope:
+            if gap <= CLOSE_BEFORE.total_seconds():
+                out.append(
+                    Hypothesis(
+                        "deploy",
+                        dep_id,
+                        "low",
+                        f"{label} changed {service}, which {findings.service}"
+                        " does not depend on: not a cause",
+                        against=cites,
+                        service=service,
+                    )
+                )
+            continue
+        footprint = findings.footprint(service)
+        reasons = change_matches(change, footprint) if change else []
+        timing = gap <= CLOSE_BEFORE.total_seconds() and d.get("status") != "rolled_back"
+        if not timing and not reasons and onset - started > LOOKBACK:
+            continue
+        when = (
+            f"was rolling out at the onset ({hhmm(finished)} end)"
+            if finished and finished > onset
+            else f"finished {human_gap(gap)} before the onset"
+        )
+        docs_only = bool(change and change.docs_only)
+        h = Hypothesis(
+            "deploy",
+            dep_id,
+            "low",
+            "",
+            evidence=list(cites),
+            service=service,
+            timing=timing,
+            content=bool(reasons),
+            closeness=-gap,
+        )
+        if docs_only:
+            h.summary = f"{label} {when} but touched only docs, CI or tests"
+            h.evidence, h.against, h.timing = [], cites, False
+        elif reasons:
+            h.summary = f"{label} {when} and {reasons[0]}"
+            h.evidence += _error_ids(findings, service)
+        elif not _failing(findings, service):
+            h.summary = f"{label} {when}, but {service} itself looks healthy"
+            h.evidence, h.against, h.timing = [], cites, False
+        else:
+            h.summary = f"{label} {when}; nothing in its diff matches the errors"
+        out.append(h)
+    return out
+
+
+def _error_ids(findings: Findings, service: str) -> list[str]:
+    ids = [e.evidence_id for e in findings.new_errors if e.service == service][:2]
+    ids += [v.template.evidence_ids[0] for v in findings.new_templates(service)][:1]
+    return ids
+
+
+def flag_hypotheses(findings: Findings) -> list[Hypothesis]:
+    onset = findings.first_seen
+    out: list[Hypothesis] = []
+    changes = list(findings.changes.values())
+    for item in findings.records("feature_flags"):
+        f = item.data
+        service = f.get("service") or item.service or ""
+        if service not in findings.scope or not is_production(f.get("environment")):
+            continue
+        changed = parse_time(f.get("changed_at"))
+        key = str(f.get("key") or "")
+        if changed is None or not key:
+            continue
+        turned = f"from {_json(f.get('from'))} to {_json(f.get('to'))}"
+        if changed > onset + SKEW:
+            if changed - onset <= CLOSE_BEFORE:
+                out.append(
+                    Hypothesis(
+                        "feature_flag",
+                        key,
+                        "low",
+                        f"Flag {key} changed {turned} at {hhmm(changed)}, after the onset: not a cause",
+                        against=[item.id],
+                        service=service,
+                    )
+                )
+            continue
+        gap = (onset - changed).total_seconds()
+        reasons = flag_matches(key, findings.footprint(service), changes)
+        timing = gap <= CLOSE_BEFORE.total_seconds()
+        if not timing and not reasons:
+            continue
+        linked_prs = [i.id for i in findings.records("pull_requests") if key in str(i.data)]
+        h = Hypothesis(
+            "feature_flag",
+            key,
+            "low",
+            "",
+            evidence=[item.id, *linked_prs],
+            service=service,
+            timing=timing,
+            content=bool(reasons),
+            closeness=-gap,
+        )
+        h.summary = f"Flag {key} switched {turned} {human_gap(gap)} before the onset"
+        if reasons:
+            h.summary += f"; {reasons[0]}"
+            h.evidence += _error_ids(findings, service)
+        out.append(h)
+    return out
+
+
+def calendar_hypotheses(findings: Findings) -> list[Hypothesis]:
+    onset = findings.first_seen
+    out: list[Hypothesis] = []
+    for item in findings.records("change_calendar"):
+        c = item.data
+        kind = str(c.get("kind") or "").lower()
+        title = str(c.get("title") or "")
+        if kind not in CAUSAL_CALENDAR_KINDS and not any(
+            w in title.lower() for w in ("failover", "migration")
+        ):
+            continue
+        services = set(c.get("services") or []) or findings.scope
+        touched = sorted(services & findings.scope)
+        start, end = parse_time(c.get("start")), parse_time(c.get("end"))
+        if not touched or start is None:
+            continue
+        end = end or start
+        if not (start - timedelta(minutes=15) <= onset <= end + timedelta(minutes=30)):
+            continue
+        failing = [s for s in touched if _failing(findings, s)]
+        mentions = {s: mention_ids(findings, s) for s in touched if s != findings.service}
+        named = [s for s, ids in mentions.items() if ids]
+        words = path_tokens(title) - {"the", "and", "for", "window"}
+        matches_code = any(words & findings.footprint(s).tokens for s in touched)
+        h = Hypothesis(
+            "config_change",
+            str(c.get("uid") or item.ref),
+            "low",
+            "",
+            evidence=[item.id, *(i for s in named for i in mentions[s])],
+            service=(failing or named or touched)[0],
+            timing=bool(failing or named),
+            content=bool(named) or matches_code,
+            closeness=1.0,
+        )
+        # The window covers the onset (timing); the touched service failing or being
+        # named in the errors ties it to the symptom (content).
+        if (failing or named) and (named or matches_code):
+            h.confidence = "high"
+        elif failing or named:
+            h.confidence = "medium"
+        h.summary = (
+            f"{kind.capitalize() or 'Change'} '{title}' on {', '.join(touched)}"
+            f" ran {hhmm(start)}-{hhmm(end)}, at the onset"
+        )
+        out.append(h)
+    return out
+
+
+def _json(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

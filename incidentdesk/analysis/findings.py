@@ -1,0 +1,197 @@
+"""What the evidence says before any conclusion: onsets, new errors, new log templates.
+
+`read_findings` does the heavy lifting once; hypotheses, signals, severity and
+actions all read the same `Findings`.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from incidentdesk.analysis.catalog import dependency_depths, known_names
+from incidentdesk.analysis.content import ChangeSummary, Footprint, summarise_change
+from incidentdesk.analysis.errors import ErrorGroup, new_errors, read_errors
+from incidentdesk.analysis.inputs import EvidenceItem, RunFacts
+from incidentdesk.analysis.logtemplates import (
+    LogTemplate,
+    TemplateVerdict,
+    classify,
+    group_logs,
+    latest_burst_start,
+)
+from incidentdesk.analysis.metrics import Series, SeriesShift, read_series, shift_of
+from incidentdesk.analysis.timeutil import parse_time
+
+# How far back an error with no metric onset still counts as part of this incident.
+ERROR_FALLBACK_WINDOW = timedelta(hours=6)
+DEPENDENCY_LEAD = timedelta(minutes=60)
+ALERTING_LEVELS = frozenset({"warning", "error", "critical", "fatal"})
+MIN_BURST_LINES = 10
+PRODUCTION = frozenset({"production", "prod", "prd", "live"})
+
+
+def is_production(environment: object) -> bool:
+    return environment is None or str(environment).lower() in PRODUCTION or str(environment) == ""
+
+
+@dataclass
+class Findings:
+    run: RunFacts
+    catalog: dict
+    items: dict[str, EvidenceItem]
+    service: str | None
+    depths: dict[str, int]  # dependencies of the run's service, transitively
+    series: list[Series]
+    shifts: list[SeriesShift]
+    first_seen: datetime
+    first_seen_basis: str
+    run_onset: datetime | None  # the run's own service's earliest degraded symptom
+    errors: list[ErrorGroup]
+    new_errors: list[ErrorGroup]
+    templates: list[TemplateVerdict]
+    changes: dict[str, ChangeSummary]  # by PR number
+    pull_requests: dict[str, dict]
+    footprints: dict[str, Footprint] = field(default_factory=dict)
+
+    @property
+    def scope(self) -> set[str]:
+        return ({self.service} if self.service else set()) | set(self.depths)
+
+    def records(self, source: str) -> list[EvidenceItem]:
+        return [i for i in self.items.values() if i.source == source]
+
+    def degraded(self, service: str) -> list[SeriesShift]:
+        return [s for s in self.shifts if s.service == service and s.degraded]
+
+    def shift(self, service: str, name: str) -> SeriesShift | None:
+        return next((s for s in self.shifts if s.service == service and s.name == name), None)
+
+    def series_of(self, service: str | None, name: str) -> Series | None:
+        return next((s for s in self.series if s.service == service and s.name == name), None)
+
+    def new_templates(self, service: str | None = None, errors_only: bool = True) -> list[TemplateVerdict]:
+        return [
+            v
+            for v in self.templates
+            if v.kind == "new"
+            and (service is None or v.template.service == service)
+            and (v.template.is_error or not errors_only)
+        ]
+
+    def footprint(self, service: str) -> Footprint:
+        return self.footprints.get(service) or Footprint()
+
+
+def _first_seen(
+    run: RunFacts,
+    service: str | None,
+    depths: dict[str, int],
+    shifts: list[SeriesShift],
+    errors: list[ErrorGroup],
+    items: list[EvidenceItem],
+    logs: list[LogTemplate],
+) -> tuple[datetime, str, datetime | None]:
+    own = [s.onset_at for s in shifts if s.service == service and s.degraded]
+    run_onset = min(own) if own else None
+    limit = (run_onset or run.now) + timedelta(minutes=2)
+    # A dependency that has been degraded for much longer than the symptom is a
+    # separate, older problem; it does not move first_seen back.
+    floor = (run_onset or run.now) - DEPENDENCY_LEAD
+    deps = [s.onset_at for s in shifts if s.service in depths and s.degraded and floor <= s.onset_at <= limit]
+    onsets = own + deps
+    if onsets:
+        return min(onsets), "metrics", run_onset
+    fallback: list[datetime] = []
+    for e in errors:
+        if (
+            e.service == service
+            and e.first_seen
+            and run.now - ERROR_FALLBACK_WINDOW <= e.first_seen <= run.now
+        ):
+            fallback.append(e.first_seen)
+    for item in items:
+        if (
+            item.source == "monitors"
+            and item.data.get("service") == service
+            and item.data.get("status") == "alert"
+        ):
+            changed = parse_time(item.data.get("last_changed"))
+            if changed and changed <= run.now:
+                fallback.append(changed)
+    for template in logs:
+        # A log-based alert: the symptom began where the latest burst of warnings began.
+        if template.service != service or template.level not in ALERTING_LEVELS or not template.times:
+            continue
+        start, count = latest_burst_start(template.times)
+        if count >= MIN_BURST_LINES and run.now - ERROR_FALLBACK_WINDOW <= start <= run.now:
+            fallback.append(start)
+    if fallback:
+        return min(fallback), "errors, logs and monitors", None
+    if run.started_at:
+        return run.started_at, "trigger start", None
+    return run.triggered_at, "trigger time", None
+
+
+def read_findings(*, run: RunFacts, catalog: dict, evidence: list[EvidenceItem]) -> Findings:
+    service = run.service
+    depths = dependency_depths(catalog, service)
+    series = read_series(evidence)
+    shifts = [s for s in (shift_of(x) for x in series) if s is not None]
+    errors = read_errors(evidence)
+    grouped = group_logs(evidence)
+    first_seen, basis, run_onset = _first_seen(run, service, depths, shifts, errors, evidence, grouped)
+    scope = ({service} if service else set()) | set(depths)
+    templates = [classify(t, first_seen) for t in grouped]
+    pull_requests = {str(i.data.get("number")): i.data for i in evidence if i.source == "pull_requests"}
+    findings = Findings(
+        run=run,
+        catalog=catalog,
+        items={i.id: i for i in evidence},
+        service=service,
+        depths=depths,
+        series=series,
+        shifts=shifts,
+        first_seen=first_seen,
+        first_seen_basis=basis,
+        run_onset=run_onset,
+        errors=errors,
+        new_errors=new_errors(errors, first_seen, scope),
+        templates=templates,
+        changes={number: summarise_change(pr) for number, pr in pull_requests.items()},
+        pull_requests=pull_requests,
+    )
+    for name in scope:
+        footprint = Footprint()
+        for error in findings.new_errors:
+            if error.service == name:
+                for filename, function in error.frames:
+                    footprint.add_frame(filename, function)
+                footprint.add_culprit(error.culprit)
+                footprint.add_text(f"{error.title} {error.message}")
+        for verdict in findings.new_templates(name):
+            footprint.add_text(verdict.template.template)
+        findings.footprints[name] = footprint
+    return findings
+
+
+def names_for(catalog: dict, service: str) -> set[str]:
+    """A service's catalog name and aliases, lower-cased, as they may appear in text."""
+    return {alias for alias, name in known_names(catalog).items() if name == service and len(alias) >= 4}
+
+
+def mention_ids(findings: Findings, service: str) -> list[str]:
+    """Evidence ids of the run service's new errors and error templates that name `service`."""
+    names = names_for(findings.catalog, service)
+    ids: list[str] = []
+    for error in findings.new_errors:
+        if error.service == findings.service and _names_any(f"{error.title} {error.message}", names):
+            ids.append(error.evidence_id)
+    for verdict in findings.new_templates(findings.service):
+        if _names_any(verdict.template.template, names):
+            ids.append(verdict.template.evidence_ids[0])
+    return ids[:3]
+
+
+def _names_any(text: str, names: set[str]) -> bool:
+    lowered = text.lower()
+    return any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", lowered) for n in names)

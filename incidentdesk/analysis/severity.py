@@ -1,0 +1,141 @@
+"""Severity candidate from the policy: sev1..sev4, and the rule that fired.
+
+The policy is data so a deployment's policy file can override any number;
+tiers are string keys so the file can be JSON or YAML.
+"""
+
+import copy
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from incidentdesk.analysis.metrics import Series, format_value
+
+DEFAULT_SEVERITY_POLICY: dict = {
+    "sev1": {"error_rate": {"1": 0.25}, "data_exposure_tiers": ["1"]},
+    "sev2": {"error_rate": {"1": 0.05, "2": 0.25}, "latency_multiplier": {"1": 3.0}},
+    "sev3": {"multiplier": 1.5, "sustained_minutes": 5, "monitor_failing_minutes": 5},
+    "baseline_minutes": 60,
+}
+
+
+def merged_policy(override: dict | None) -> dict:
+    """The defaults with a deployment's overrides laid over them, key by key."""
+    policy = copy.deepcopy(DEFAULT_SEVERITY_POLICY)
+
+    def merge(into: dict, extra: dict) -> None:
+        for key, value in extra.items():
+            if isinstance(value, dict) and isinstance(into.get(key), dict):
+                merge(into[key], value)
+            else:
+                into[key] = value
+
+    merge(policy, {str(k): v for k, v in (override or {}).items()})
+    return policy
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    baseline: float | None
+    worst: float | None
+    worst_at: datetime | None
+    sustained_minutes: float  # longest run at or above the sev3 multiple of the baseline
+
+    @property
+    def multiple(self) -> float | None:
+        if self.baseline is None or self.worst is None or self.baseline <= 0:
+            return None
+        return self.worst / self.baseline
+
+
+def measure(series: Series | None, first_seen: datetime, policy: dict) -> Measure | None:
+    """Worst point after first_seen and the median over the baseline window before it."""
+    if series is None or not series.values:
+        return None
+    window = timedelta(minutes=float(policy.get("baseline_minutes", 60)))
+    before = [
+        v for t, v in zip(series.times, series.values, strict=True) if first_seen - window <= t < first_seen
+    ]
+    after = [(t, v) for t, v in zip(series.times, series.values, strict=True) if t >= first_seen]
+    baseline = statistics.median(before) if before else None
+    if not after:
+        return Measure(series.name, baseline, None, None, 0.0)
+    worst_at, worst = max(after, key=lambda p: p[1])
+    multiple = float(policy["sev3"].get("multiplier", 1.5))
+    longest = run = 0
+    for _, value in after:
+        run = run + 1 if baseline is not None and baseline > 0 and value >= multiple * baseline else 0
+        longest = max(longest, run)
+    return Measure(series.name, baseline, worst, worst_at, longest * series.step_seconds / 60)
+
+
+@dataclass(frozen=True)
+class SeverityInput:
+    tier: int | None
+    error_rate: Measure | None
+    latency: Measure | None
+    data_exposure: bool
+    failing_monitors: list[tuple[str, float]]  # (monitor name, minutes failing)
+
+
+def _tier_value(table: dict, tier: int | None) -> float | None:
+    if tier is None:
+        return None
+    value = table.get(str(tier), table.get(tier)) if isinstance(table, dict) else None
+    return float(value) if value is not None else None
+
+
+def severity_candidate(facts: SeverityInput, policy: dict) -> tuple[str, str]:
+    """(sev1..sev4, the rule that fired with its numbers)."""
+    tier = facts.tier
+    tier_text = f"tier-{tier} service" if tier is not None else "service of unknown tier"
+    err = facts.error_rate
+    lat = facts.latency
+    err_worst = err.worst if err and err.worst is not None else None
+
+    sev1 = policy.get("sev1", {})
+    if facts.data_exposure and str(tier) in {str(t) for t in sev1.get("data_exposure_tiers", [])}:
+        return "sev1", f"sev1: {tier_text} with customer data exposure risk"
+    limit = _tier_value(sev1.get("error_rate", {}), tier)
+    if limit is not None and err_worst is not None and err_worst >= limit:
+        return "sev1", f"sev1: {tier_text} error rate {format_value('error_rate', err_worst)} >= {limit:.0%}"
+
+    sev2 = policy.get("sev2", {})
+    limit = _tier_value(sev2.get("error_rate", {}), tier)
+    if limit is not None and err_worst is not None and err_worst >= limit:
+        base = (
+            f" (baseline {format_value('error_rate', err.baseline)})"
+            if err and err.baseline is not None
+            else ""
+        )
+        return (
+            "sev2",
+            f"sev2: {tier_text} error rate {format_value('error_rate', err_worst)} >= {limit:.0%}{base}",
+        )
+    limit = _tier_value(sev2.get("latency_multiplier", {}), tier)
+    if limit is not None and lat and lat.multiple is not None and lat.multiple >= limit:
+        return "sev2", (
+            f"sev2: {tier_text} p99 latency {format_value('latency_p99_ms', lat.worst)}"
+            f" is {lat.multiple:.1f}x"
+            f" its baseline {format_value('latency_p99_ms', lat.baseline)} (>= {limit:g}x)"
+        )
+
+    sev3 = policy.get("sev3", {})
+    multiple = float(sev3.get("multiplier", 1.5))
+    minutes = float(sev3.get("sustained_minutes", 5))
+    for m, label in ((err, "error rate"), (lat, "p99 latency")):
+        if m and m.multiple is not None and m.multiple >= multiple and m.sustained_minutes >= minutes:
+            return "sev3", (
+                f"sev3: {label} {format_value(m.name, m.worst)} at {m.multiple:.1f}x its baseline"
+                f" {format_value(m.name, m.baseline)} for {m.sustained_minutes:.0f} min"
+                f" (>= {multiple:g}x for {minutes:g} min)"
+            )
+    monitor_minutes = float(sev3.get("monitor_failing_minutes", 5))
+    for name, failing in facts.failing_monitors:
+        if failing >= monitor_minutes:
+            return (
+                "sev3",
+                f"sev3: monitor '{name}' failing for {failing:.0f} min (>= {monitor_minutes:g} min)",
+            )
+    return "sev4", "sev4: no user-visible impact in the evidence"

@@ -1,0 +1,216 @@
+"""Hypotheses about systems rather than changes: dependencies, capacity, third parties."""
+
+import re
+from datetime import timedelta
+
+from incidentdesk.analysis.catalog import known_names
+from incidentdesk.analysis.findings import Findings, mention_ids
+from incidentdesk.analysis.hypothesis import Hypothesis
+from incidentdesk.analysis.metrics import describe_shift
+from incidentdesk.analysis.timeutil import human_gap
+
+SKEW = timedelta(minutes=1)
+TRAFFIC_RISE = 1.5
+SATURATED = 0.85
+_CAPACITY_WORDS = re.compile(
+    r"saturat|capacity|max ?replicas|queue (is )?full|pool (exhausted|saturated)|throttl"
+    r"|rate limit|too many requests"
+    r"|request rate|busy",
+    re.I,
+)
+
+
+def dependency_hypotheses(findings: Findings) -> list[Hypothesis]:
+    out: list[Hypothesis] = []
+    run_onset = findings.run_onset
+    for dep, depth in findings.depths.items():
+        shifts = findings.degraded(dep)
+        alerts = [
+            i
+            for i in findings.records("monitors")
+            if i.data.get("service") == dep and i.data.get("status") == "alert"
+        ]
+        if not shifts:
+            continue
+        dep_onset = min(s.onset_at for s in shifts)
+        timing = run_onset is None or dep_onset <= run_onset + SKEW
+        mentions = mention_ids(findings, dep)
+        h = Hypothesis(
+            "dependency", dep, "low", "", service=dep, timing=timing, content=bool(mentions), closeness=depth
+        )
+        h.evidence = [s.evidence_id for s in shifts] + [a.id for a in alerts] + mentions
+        h.evidence += [e.evidence_id for e in findings.new_errors if e.service == dep][:2]
+        h.evidence += [v.template.evidence_ids[0] for v in findings.new_templates(dep)][:2]
+        lead = describe_shift(shifts[0], findings.service)
+        if run_onset is None:
+            when = "while the alert fired"
+        elif dep_onset < run_onset:
+            when = f"{human_gap((run_onset - dep_onset).total_seconds())} before {findings.service}'s"
+        elif dep_onset <= run_onset + SKEW:
+            when = f"with {findings.service}'s"
+        else:
+            when = f"after {findings.service}'s"
+        h.summary = f"{dep} is failing: {lead[0].lower() + lead[1:]}, starting {when}"
+        if mentions:
+            h.summary += f"; {findings.service} errors name {dep}"
+        h.confidence = "high" if timing and mentions else ("medium" if timing or mentions else "low")
+        if not timing:
+            h.summary += " (after the symptom, so more likely a knock-on effect)"
+        out.append(h)
+    return out
+
+
+def capacity_hypotheses(findings: Findings) -> list[Hypothesis]:
+    out: list[Hypothesis] = []
+    symptom_onset = findings.first_seen
+    candidates = [findings.service] + [d for d in findings.depths if findings.degraded(d)]
+    for service in [c for c in candidates if c]:
+        traffic = findings.shift(service, "requests_per_s")
+        saturation = findings.shift(service, "saturation")
+        sat_series = findings.series_of(service, "saturation")
+        rising_traffic = bool(
+            traffic
+            and traffic.rose
+            and not traffic.onset.recovered
+            and traffic.ratio >= TRAFFIC_RISE
+            and traffic.onset_at <= symptom_onset + SKEW
+        )
+        saturated = bool(
+            sat_series
+            and sat_series.values
+            and max(sat_series.values[-5:]) >= SATURATED
+            and (saturation is None or saturation.onset_at <= symptom_onset + SKEW)
+        )
+        logs = [
+            v.template.evidence_ids[0]
+            for v in findings.templates
+            if v.template.service == service
+            and v.kind in ("new", "burst")
+            and _CAPACITY_WORDS.search(v.template.template)
+        ]
+        if not (rising_traffic or saturated):
+            continue
+        h = Hypothesis(
+            "capacity",
+            service,
+            "low",
+            "",
+            service=service,
+            timing=rising_traffic,
+            content=saturated or bool(logs),
+        )
+        parts = []
+        if traffic and rising_traffic:
+            parts.append(
+                f"traffic rose {traffic.ratio:.1f}x ({describe_shift(traffic, service).split(' rose ')[1]})"
+            )
+            h.evidence.append(traffic.evidence_id)
+        if saturated and sat_series:
+            parts.append(f"saturation reached {max(sat_series.values[-5:]):.0%}")
+            h.evidence.append(sat_series.evidence_id)
+        h.evidence += logs[:2]
+        # Traffic rising first is the timing line; saturation or the service's own
+        # capacity complaints are the mechanism. A saturated service with flat
+        # traffic may just be leaking, so that alone stays low.
+        if rising_traffic and (saturated or logs):
+            h.confidence = "high"
+        elif rising_traffic or (saturated and logs):
+            h.confidence = "medium"
+        h.summary = f"{service} ran out of capacity: {' and '.join(parts)} before the symptom"
+        if rising_traffic:
+            h.summary += "; no change lines up with it"
+        out.append(h)
+    return out
+
+
+_PROVIDER_PATTERNS = (
+    re.compile(
+        r"\b([A-Za-z][\w.-]{2,})(?: API| api)? "
+        r"(?:timed out|timeout|did not respond|is unavailable|unavailable"
+        r"|returned (?:HTTP )?5\d\d|responded (?:with )?5\d\d)"
+    ),
+    re.compile(
+        r"(?:upstream|calling|call to|request to|connection (?:refused|reset) (?:by|from|to)"
+        r"|(?:timed out|timeouts?) (?:to|from|talking to|calling|connecting to|waiting for))"
+        r" ([A-Za-z][\w.-]{2,})",
+        re.I,
+    ),
+)
+ALERTING_LEVELS = frozenset({"warning", "error", "critical", "fatal"})
+_NOT_A_PROVIDER = frozenset(
+    (
+        "request requests query call api service server upstream connection socket read write operation "
+        "job task worker process the client database db cache lookup response http https handler it this "
+        "that"
+    ).split()
+)
+
+
+_HOST = re.compile(r"(?:https?://|host=['\"]?)([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+_FAILURE = re.compile(r"\b5\d\d\b|timed? ?out|timeout|unavailable|refused|reset|unreachable", re.I)
+_PRIVATE_SUFFIXES = frozenset({"internal", "local", "svc", "lan", "corp", "cluster", "localhost"})
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac"})
+
+
+def provider_of_host(host: str, internal: dict[str, str]) -> str | None:
+    """`verify.provider.com` -> `provider`; None for internal or private hosts and IPs."""
+    labels = host.lower().strip(".").split(".")
+    if len(labels) < 2 or labels[-1] in _PRIVATE_SUFFIXES or labels[-1].isdigit():
+        return None
+    if any(label in internal for label in labels):
+        return None
+    name = labels[-3] if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL else labels[-2]
+    return name if name not in _NOT_A_PROVIDER else None
+
+
+def _failure_texts(findings: Findings) -> list[tuple[str, str]]:
+    """(evidence id, raw text) of the failure as it started: new errors, new or surging warning+ logs."""
+    texts = [(e.evidence_id, f"{e.title}. {e.message}") for e in findings.new_errors]
+    for v in findings.templates:
+        if v.template.level in ALERTING_LEVELS and (
+            v.kind == "new" or (v.kind == "burst" and v.after > v.before)
+        ):
+            sample = findings.items.get(v.template.evidence_ids[0])
+            raw = str(sample.data.get("message") or "") if sample else ""
+            texts.append((v.template.evidence_ids[0], raw or v.template.template))
+    return texts
+
+
+def external_hypotheses(findings: Findings) -> list[Hypothesis]:
+    internal = known_names(findings.catalog)
+    found: dict[str, list[str]] = {}
+    for evidence_id, text in _failure_texts(findings):
+        names: list[str] = []
+        for pattern in _PROVIDER_PATTERNS:
+            for match in pattern.finditer(text):
+                name = match.group(1).strip(".-").lower()
+                if "." in name:
+                    name = provider_of_host(name, internal) or ""
+                if (
+                    name
+                    and name not in internal
+                    and name not in _NOT_A_PROVIDER
+                    and not any(c.isdigit() for c in name)
+                ):
+                    names.append(name)
+        if _FAILURE.search(text):
+            names += [p for p in (provider_of_host(h, internal) for h in _HOST.findall(text)) if p]
+        for name in dict.fromkeys(names):
+            found.setdefault(name, []).append(evidence_id)
+    healthy_deps = not any(findings.degraded(d) for d in findings.depths)
+    out = []
+    for name, ids in found.items():
+        h = Hypothesis(
+            "external",
+            name,
+            "medium" if healthy_deps else "low",
+            "",
+            evidence=ids[:3],
+            timing=True,
+            content=healthy_deps,
+            closeness=len(ids),
+        )
+        h.summary = f"Calls to {name} (not in the catalog) started failing at the onset"
+        h.summary += "; internal dependencies look healthy" if healthy_deps else ""
+        out.append(h)
+    return out

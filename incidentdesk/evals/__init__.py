@@ -1,0 +1,1 @@
+"""Scoring packets against a scenario's expectations."""
