@@ -32,10 +32,18 @@ def _load(path: str):
     return getattr(importlib.import_module(module_name), attr)
 
 
+def _configured_backend() -> BackendFactory | None:
+    from django.conf import settings
+
+    path = getattr(settings, "COLLECTORS_BACKEND", "")
+    return _load(path) if path else None
+
+
 def connectors_for(source: str) -> list[Connector]:
     """The configured connectors for a source. Raises NotConfigured when there is none."""
-    if _backend is not None:
-        return _backend(source)
+    factory = _backend or _configured_backend()
+    if factory is not None:
+        return factory(source)
     found: list[Connector] = []
     missing: list[str] = []
     for path in REGISTRY[source]:

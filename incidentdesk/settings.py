@@ -190,6 +190,8 @@ SWEEP_STALE_SECONDS = env.int("SWEEP_STALE_SECONDS", default=60)
 COLLECT_SOURCE_DEADLINE_SECONDS = env.float("COLLECT_SOURCE_DEADLINE_SECONDS", default=5.0)
 COLLECT_RUN_DEADLINE_SECONDS = env.float("COLLECT_RUN_DEADLINE_SECONDS", default=30.0)
 COLLECT_DEPENDENCY_DEPTH = env.int("COLLECT_DEPENDENCY_DEPTH", default=3)
+# "module:factory" answering every source instead of the vendors (benchmarks, staging); empty in production.
+COLLECTORS_BACKEND = env.str("COLLECTORS_BACKEND", default="")
 
 # Policy
 DESK_POLICY_FILE = env.path("DESK_POLICY_FILE", default=BASE_DIR / "approvals" / "policy.yaml")
