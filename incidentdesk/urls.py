@@ -17,5 +17,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("services/", include("incidentdesk.urls_services")),
+    path("approvals/", include("approvals.urls")),
     path("", include("incidentdesk.urls_runs")),
 ]
