@@ -181,7 +181,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(HOOK_MAX_BODY_BYTES, 2_621_440)
 HOOK_SLACK_MAX_SKEW_SECONDS = env.int("HOOK_SLACK_MAX_SKEW_SECONDS", default=300)
 # Another trigger for a service joins its open run when the run was last touched this recently.
 RUN_JOIN_WINDOW_MINUTES = env.int("RUN_JOIN_WINDOW_MINUTES", default=60)
-# Slack channels whose messages open runs (ids or names, e.g. C0INC,#incidents).
+# Slack channels whose messages open runs (ids or names, e.g. C0INC,#incidents); empty: every
+# channel the Slack app is a member of.
 SLACK_WATCHED_CHANNELS = env.list("SLACK_WATCHED_CHANNELS", default=[])
 # Triggers processed later than this are re-enqueued by the sweeper.
 SWEEP_STALE_SECONDS = env.int("SWEEP_STALE_SECONDS", default=60)

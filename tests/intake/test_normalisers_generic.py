@@ -107,5 +107,25 @@ def test_an_unknown_status_is_rejected():
     headers, payload = load_parsed("generic/support_spike")
     payload["status"] = "acknowledged"
 
-    with pytest.raises(PayloadError, match="status must be firing or resolved"):
+    with pytest.raises(PayloadError, match="status must be one of"):
         normalise("generic", headers, encode(payload))
+
+
+@pytest.mark.parametrize("status, kind", [("down", "trigger"), ("failing", "trigger"), ("up", "resolve"),
+                                          ("ok", "resolve")])
+def test_a_checkers_own_status_words_are_understood(status, kind):
+    headers, payload = load_parsed("generic/support_spike")
+    payload["status"] = status
+
+    assert normalise("generic", headers, encode(payload)).events[0].kind == kind
+
+
+def test_a_checker_payload_with_a_name_and_failing_since_is_read():
+    payload = {"service": "checkout-api", "name": "checkout /health/deep", "status": "down",
+               "failing_since": "2026-05-26T21:05:10Z", "url": "https://checkout.example/health/deep"}
+
+    event = normalise("generic", {}, encode(payload)).events[0]
+
+    assert event.title == "checkout /health/deep" and event.kind == "trigger"
+    assert event.started_at.isoformat() == "2026-05-26T21:05:10+00:00"
+    assert "https://checkout.example/health/deep" in event.links

@@ -135,8 +135,14 @@ def test_a_message_in_an_unwatched_channel_is_ignored(settings):
     assert normalise("slack", *load("slack/message")).events[0].kind == "ignore"
 
 
-def test_with_no_watched_channels_every_message_is_ignored(settings):
+def test_with_no_watched_channels_every_channel_the_app_is_in_counts(settings):
     settings.SLACK_WATCHED_CHANNELS = []
+
+    assert normalise("slack", *load("slack/message")).events[0].kind == "trigger"
+
+
+def test_a_message_outside_the_watched_list_is_ignored(settings):
+    settings.SLACK_WATCHED_CHANNELS = ["C0SOMEWHEREELSE"]
 
     assert normalise("slack", *load("slack/message")).events[0].kind == "ignore"
 

@@ -4,18 +4,22 @@ Send ``POST`` with ``Content-Type: application/json`` and ``Authorization: Beare
 
     {
       "service": "accounts-api",            required: the service's catalog name or alias
-      "summary": "Customers see ...",       required (or "title"): one line saying what is wrong
+      "summary": "Customers see ...",       required (or "title", "name", "message"): one line
+                                                      saying what is wrong
       "id": "ticket-spike-8812",            optional: stable across your retries (else the body's hash)
       "kind": "support_spike",              optional: support_spike | synthetic | error_budget |
                                                       deploy | security | other
-      "status": "firing",                   optional: firing (default) | resolved
+      "status": "firing",                   optional: firing (default) | resolved; checkers' words
+                                                      are understood too (down, failing, alert /
+                                                      up, ok, recovered)
       "severity": "sev2",                   optional: sev1..sev4; other scales are kept, not mapped
       "incident_key": "acct-invoices",      optional (or "dedup_key"): groups all your events of one
                                                       incident; resolve with the same key
-      "started_at": "2026-03-16T09:35:00Z", optional (or "first_seen", "first_ticket_at")
+      "started_at": "2026-03-16T09:35:00Z", optional (or "first_seen", "first_ticket_at",
+                                                      "failing_since")
       "occurred_at": "...",                 optional: when this event happened
       "description": "...",                 optional: more detail
-      "link": "https://...",                optional; "links": ["https://...", ...] for several
+      "link": "https://...",                optional (or "url"); "links": [...] for several
       "count": 37, "baseline": 2,           optional: how many reports/failures, against normal
       "window_minutes": 60,                 optional: the window count and baseline cover
       "tags": ["billing-portal"],           optional
@@ -48,22 +52,27 @@ SOURCE = "generic"
 KINDS = frozenset({"support_spike", "synthetic", "error_budget", "deploy", "security", "other"})
 DATA_EXPOSURE_KINDS = frozenset({"security", "data_exposure", "privacy"})
 
-_STARTED_AT_FIELDS = ("started_at", "first_seen", "first_ticket_at")
-_STATUS_KINDS: dict[str, EventKind] = {"firing": "trigger", "triggered": "trigger", "resolved": "resolve"}
+_STARTED_AT_FIELDS = ("started_at", "first_seen", "first_ticket_at", "failing_since")
+_SUMMARY_FIELDS = ("summary", "title", "name", "message")
+# Home-grown checkers say "down" or "ok" rather than firing/resolved; both are understood.
+_STATUS_KINDS: dict[str, EventKind] = {
+    **dict.fromkeys(("firing", "triggered", "alert", "alerting", "down", "failing", "critical", "problem"), "trigger"),
+    **dict.fromkeys(("resolved", "recovered", "ok", "up", "closed"), "resolve"),
+}
 
 
 def normalise(headers: Mapping[str, str], body: bytes) -> Delivery:
     payload = load_object(body)
     service = require_text(payload, "service", "service")
-    summary = first_text(payload, "summary", "title")
+    summary = first_text(payload, *_SUMMARY_FIELDS)
     if summary is None:
-        raise PayloadError("missing required field summary (or title)")
+        raise PayloadError("missing required field summary (or title, name, message)")
     category = (text(payload, "kind") or "other").lower()
     if category not in KINDS | DATA_EXPOSURE_KINDS:
         category = "other"
     status = (text(payload, "status") or "firing").lower()
     if status not in _STATUS_KINDS:
-        raise PayloadError(f"status must be firing or resolved, not {status!r}")
+        raise PayloadError(f"status must be one of {', '.join(sorted(_STATUS_KINDS))}, not {status!r}")
     severity = text(payload, "severity")
     incident_key = first_text(payload, "incident_key", "dedup_key")
     delivery_id = text(payload, "id") or hashlib.sha256(body).hexdigest()
@@ -74,7 +83,7 @@ def normalise(headers: Mapping[str, str], body: bytes) -> Delivery:
     if count:
         volume = f"count {count}" + (f" against a baseline of {baseline}" if baseline else "")
         volume += f" over {window} min" if window else ""
-    links = [text(payload, "link")] + [scalar_text(link) for link in array(payload, "links")]
+    links = [text(payload, "link"), text(payload, "url")] + [scalar_text(link) for link in array(payload, "links")]
     attributes = {
         "category": category,
         "status": status,

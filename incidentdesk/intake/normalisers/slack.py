@@ -1,8 +1,9 @@
 """Slack: the ``/incident`` slash command (form-encoded) and the Events API (JSON).
 
 ``/incident <service> [sev1..sev4] <what is wrong>`` opens a run for the service. Events API
-messages open or feed a run only in channels listed in ``settings.SLACK_WATCHED_CHANNELS``
-(channel ids; ``#names`` match only payloads that carry the channel's name). The form
+messages open or feed a run from the channels the app is a member of (Slack sends no others);
+``settings.SLACK_WATCHED_CHANNELS`` narrows that to a list (channel ids; ``#names`` match only
+payloads that carry the channel's name). The form
 field ``token`` is a credential and is dropped.
 """
 
@@ -166,6 +167,8 @@ def _message(payload: dict, event: dict) -> TriggerEvent:
 
 def _is_watched(channel_id: str | None, channel_name: str | None) -> bool:
     watched = {str(entry).strip() for entry in getattr(settings, "SLACK_WATCHED_CHANNELS", ()) or ()}
+    if not watched:
+        return True
     if channel_id and channel_id in watched:
         return True
     return bool(channel_name) and f"#{channel_name.lstrip('#')}" in watched
