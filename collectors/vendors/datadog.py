@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 import httpx
 
+from collectors.timefmt import iso_z as _iso
 from collectors.base import Fetched, NotConfigured, Record, Scope, ServiceRef, SourceError
 from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, request
 
@@ -114,13 +115,6 @@ class _DatadogConnector:
             headers={"DD-API-KEY": self.config.api_key, "DD-APPLICATION-KEY": self.config.app_key},
             transport=self.transport,
         )
-
-
-def _iso(moment: datetime) -> str:
-    moment = moment.astimezone(timezone.utc)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_time(value: object) -> datetime | None:

@@ -6,11 +6,12 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import httpx
 
+from collectors.timefmt import iso_z as iso, parse_iso as parse_time, utc as _utc
 from collectors.base import Fetched, NotConfigured, Record, Scope, ServiceRef, SourceError
 from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, next_link, request
 
@@ -24,17 +25,10 @@ _IN_PROGRESS = {"queued", "pending", "in_progress"}
 _FAILED = {"failure", "error"}
 
 
-def parse_time(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 class _GitHubReader:

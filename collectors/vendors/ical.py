@@ -12,6 +12,7 @@ import httpx
 import icalendar
 import recurring_ical_events
 
+from collectors.timefmt import iso_z as _iso
 from collectors.base import Fetched, NotConfigured, Record, Scope, SourceError
 from collectors.http import Deadline, make_client, request
 
@@ -228,5 +229,3 @@ def _utc(prop: object) -> datetime | None:
     return None
 
 
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

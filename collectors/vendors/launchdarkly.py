@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from collectors.timefmt import iso_z as _iso
 from collectors.base import Fetched, NotConfigured, Record, Scope, SourceError
 from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, request
 
@@ -25,8 +26,6 @@ def _ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class LaunchDarklyFlagChanges:

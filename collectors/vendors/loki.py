@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 import httpx
 
+from collectors.timefmt import iso_z as _iso
 from collectors.base import Fetched, NotConfigured, Record, Scope, ServiceRef, SourceError
 from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, request
 
@@ -215,7 +216,3 @@ def _ns(moment: datetime) -> int:
     return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
 
 
-def _iso(moment: datetime) -> str:
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -6,11 +6,12 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from collectors.timefmt import iso_z as _iso, parse_iso as _parse_time
 from collectors.base import Fetched, NotConfigured, Record, Scope, SourceError
 from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, request
 
@@ -22,14 +23,8 @@ _SERVICE_ID = re.compile(r"^P[A-Z0-9]{6}$")
 _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 
 
-def _parse_time(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def _iso(value: datetime) -> str:
-    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def service_ids(scope: Scope) -> dict[str, str]:

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 import httpx
 
+from collectors.timefmt import iso_z as _iso
 from collectors.base import Fetched, NotConfigured, Record, Scope, ServiceRef, SourceError
 from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, request
 
@@ -81,7 +82,7 @@ class PrometheusMetrics:
 
     def fetch(self, scope: Scope, *, deadline: Deadline) -> Fetched:
         step = self.step_for(scope.start, scope.end)
-        params = {"start": _rfc3339(scope.start), "end": _rfc3339(scope.end), "step": str(step)}
+        params = {"start": _iso(scope.start), "end": _iso(scope.end), "step": str(step)}
         headers = {"Authorization": f"Bearer {self.bearer_token}"} if self.bearer_token else None
         records: list[Record] = []
         cuts: list[str] = []
@@ -165,11 +166,3 @@ def _point(raw: object) -> tuple[datetime, float] | None:
     return datetime.fromtimestamp(raw[0], tz=timezone.utc), value
 
 
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _iso(moment: datetime) -> str:
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

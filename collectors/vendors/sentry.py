@@ -6,12 +6,13 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from collectors.timefmt import iso_z as _iso, parse_iso as _parse_time, utc as _utc
 from collectors.base import Fetched, NotConfigured, Record, Scope, SourceError
 from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, next_link, request
 
@@ -22,17 +23,10 @@ _SLUG = re.compile(r"^[A-Za-z0-9_.-]+$")
 _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 
 
-def _parse_time(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 class SentryErrors:

@@ -90,7 +90,7 @@ def test_issues_seen_in_the_window_become_error_records_with_in_app_frames(route
             "title": "ValidationError: unsupported currency 'XTS'",
             "culprit": "billing.parser in parse_amount",
             "first_seen": "2026-02-12T14:12:00Z",
-            "last_seen": "2026-03-02T13:20:11Z",
+            "last_seen": "2026-03-02T13:20:11.482Z",
             "count": 9,
             "users": 0,
             "release": "billing-webhooks@914a93910f68",
