@@ -24,7 +24,7 @@ from incidentdesk.services.scope import read_decision, record_services, run_scop
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 # Redacted kinds that are customer personal data (the rest are secrets).
-PERSONAL_KINDS = frozenset({"email", "card", "phone"})
+PERSONAL_KINDS = frozenset({"email", "card", "phone", "national_id"})
 
 
 def collection_start(*, run: Run) -> None:
