@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from incidentdesk.analysis.content import change_matches, flag_matches, path_tokens
+from incidentdesk.analysis.exposure import exposing_reasons, exposure_records
 from incidentdesk.analysis.findings import Findings, is_production, mention_ids
 from incidentdesk.analysis.hypothesis import Hypothesis
 from incidentdesk.analysis.timeutil import hhmm, human_gap, parse_time
@@ -23,6 +24,9 @@ def _failing(findings: Findings, service: str) -> bool:
 def deploy_hypotheses(findings: Findings) -> list[Hypothesis]:
     onset = findings.first_seen
     out: list[Hypothesis] = []
+    leaks: dict[str, list[str]] = {}
+    for leak in exposure_records(findings.records("logs") + findings.records("errors"), findings.scope):
+        leaks.setdefault(leak.data.get("service") or leak.service or "", []).append(leak.id)
     for item in findings.records("deploys"):
         d = item.data
         if not is_production(d.get("environment")):
@@ -73,6 +77,12 @@ def deploy_hypotheses(findings: Findings) -> list[Hypothesis]:
             continue
         footprint = findings.footprint(service)
         reasons = change_matches(change, footprint) if change else []
+        if leaks.get(service):
+            # The failure is the data itself: a diff that lets it out is on the failing path.
+            pr = findings.pull_requests.get(str(d.get("pull_request")))
+            reasons += [
+                f"{r}, and personal data shows up in its runtime evidence" for r in exposing_reasons(pr)
+            ]
         timing = gap <= CLOSE_BEFORE.total_seconds() and d.get("status") != "rolled_back"
         if not timing and not reasons and onset - started > LOOKBACK:
             continue
@@ -80,6 +90,8 @@ def deploy_hypotheses(findings: Findings) -> list[Hypothesis]:
             f"was rolling out at the onset ({hhmm(finished)} end)"
             if finished and finished > onset
             else f"finished {human_gap(gap)} before the onset"
+            if gap >= 30
+            else "finished at the onset"
         )
         docs_only = bool(change and change.docs_only)
         h = Hypothesis(
@@ -98,7 +110,7 @@ def deploy_hypotheses(findings: Findings) -> list[Hypothesis]:
             h.evidence, h.against, h.timing = [], cites, False
         elif reasons:
             h.summary = f"{label} {when} and {reasons[0]}"
-            h.evidence += _error_ids(findings, service)
+            h.evidence += _error_ids(findings, service) + leaks.get(service, [])[:2]
         elif not _failing(findings, service):
             h.summary = f"{label} {when}, but {service} itself looks healthy"
             h.evidence, h.against, h.timing = [], cites, False
@@ -190,14 +202,19 @@ def calendar_hypotheses(findings: Findings) -> list[Hypothesis]:
         named = [s for s, ids in mentions.items() if ids]
         words = path_tokens(title) - {"the", "and", "for", "window"}
         matches_code = any(words & findings.footprint(s).tokens for s in touched)
+        # A direct dependency may come back from its change on its own while its callers
+        # stay broken: the caller's symptom starting inside the window still lines up.
+        direct = [s for s in touched if findings.depths.get(s) == 1]
+        run_onset = findings.run_onset
+        inside = bool(direct and run_onset and start - SKEW <= run_onset <= end)
         h = Hypothesis(
             "config_change",
             str(c.get("uid") or item.ref),
             "low",
             "",
             evidence=[item.id, *(i for s in named for i in mentions[s])],
-            service=(failing or named or touched)[0],
-            timing=bool(failing or named),
+            service=(failing or named or direct or touched)[0],
+            timing=bool(failing or named or inside),
             content=bool(named) or matches_code,
             closeness=1.0,
         )
@@ -205,12 +222,15 @@ def calendar_hypotheses(findings: Findings) -> list[Hypothesis]:
         # named in the errors ties it to the symptom (content).
         if (failing or named) and (named or matches_code):
             h.confidence = "high"
-        elif failing or named:
+        elif failing or named or inside:
             h.confidence = "medium"
         h.summary = (
             f"{kind.capitalize() or 'Change'} '{title}' on {', '.join(touched)}"
             f" ran {hhmm(start)}-{hhmm(end)}, at the onset"
         )
+        if inside and not (failing or named):
+            h.summary += f"; {findings.service}'s own symptoms began inside the window"
+            h.evidence += [s.evidence_id for s in findings.degraded(findings.service or "")][:2]
         out.append(h)
     return out
 

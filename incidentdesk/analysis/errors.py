@@ -25,6 +25,10 @@ class ErrorGroup:
     frames: tuple[tuple[str, str], ...]  # (filename, function)
     message: str
 
+    @property
+    def text(self) -> str:
+        return f"{self.title} {self.message}"
+
     def is_new(self, onset: datetime | None) -> bool:
         if self.first_seen is None or onset is None:
             return False

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from incidentdesk.analysis.catalog import dependency_depths, known_names
 from incidentdesk.analysis.content import ChangeSummary, Footprint, summarise_change
-from incidentdesk.analysis.errors import ErrorGroup, new_errors, read_errors
+from incidentdesk.analysis.errors import ONSET_TOLERANCE, ErrorGroup, new_errors, read_errors
+from incidentdesk.analysis.exposure import exposure_onset
 from incidentdesk.analysis.inputs import EvidenceItem, RunFacts
 from incidentdesk.analysis.logtemplates import (
     LogTemplate,
@@ -28,6 +29,12 @@ DEPENDENCY_LEAD = timedelta(minutes=60)
 ALERTING_LEVELS = frozenset({"warning", "error", "critical", "fatal"})
 MIN_BURST_LINES = 10
 PRODUCTION = frozenset({"production", "prod", "prd", "live"})
+# How a caller's error reads when it was only waiting on something else that failed.
+_WAITING_ON_DEPENDENCY = re.compile(
+    r"time[ds]?[ _-]?out|timeout|deadline exceeded|exceeded \d+\s*m?s\b|unavailable|\b50[234]\b"
+    r"|connection (?:refused|reset)|circuit(?: breaker)? (?:is )?open|x509|certificate|\btls\b",
+    re.I,
+)
 
 
 def is_production(environment: object) -> bool:
@@ -52,6 +59,7 @@ class Findings:
     changes: dict[str, ChangeSummary]  # by PR number
     pull_requests: dict[str, dict]
     footprints: dict[str, Footprint] = field(default_factory=dict)
+    failing_dependencies: dict[str, datetime] = field(default_factory=dict)  # with their onsets
 
     @property
     def scope(self) -> set[str]:
@@ -82,6 +90,18 @@ class Findings:
         return self.footprints.get(service) or Footprint()
 
 
+def _failing_dependencies(findings: Findings) -> dict[str, datetime]:
+    """Dependencies whose symptoms degraded, or whose traffic collapsed while their
+    callers' errors name them (the calls no longer reach them)."""
+    out: dict[str, datetime] = {}
+    for s in findings.shifts:
+        if s.service not in findings.depths:
+            continue
+        if s.degraded or (s.collapsed and mention_ids(findings, s.service)):
+            out[s.service] = min(out.get(s.service, s.onset_at), s.onset_at)
+    return out
+
+
 def _first_seen(
     run: RunFacts,
     service: str | None,
@@ -90,6 +110,7 @@ def _first_seen(
     errors: list[ErrorGroup],
     items: list[EvidenceItem],
     logs: list[LogTemplate],
+    pull_requests: dict[str, dict],
 ) -> tuple[datetime, str, datetime | None]:
     own = [s.onset_at for s in shifts if s.service == service and s.degraded]
     run_onset = min(own) if own else None
@@ -125,6 +146,14 @@ def _first_seen(
         start, count = latest_burst_start(template.times)
         if count >= MIN_BURST_LINES and run.now - ERROR_FALLBACK_WINDOW <= start <= run.now:
             fallback.append(start)
+    if service:
+        # Personal data showing up in the service's own logs or error events is the symptom.
+        deploys = [i for i in items if i.source == "deploys" and is_production(i.data.get("environment"))]
+        leak = exposure_onset(
+            items, {service}, pull_requests, deploys, now=run.now, window=ERROR_FALLBACK_WINDOW
+        )
+        if leak:
+            fallback.append(leak)
     if fallback:
         return min(fallback), "errors, logs and monitors", None
     if run.started_at:
@@ -139,10 +168,12 @@ def read_findings(*, run: RunFacts, catalog: dict, evidence: list[EvidenceItem])
     shifts = [s for s in (shift_of(x) for x in series) if s is not None]
     errors = read_errors(evidence)
     grouped = group_logs(evidence)
-    first_seen, basis, run_onset = _first_seen(run, service, depths, shifts, errors, evidence, grouped)
+    pull_requests = {str(i.data.get("number")): i.data for i in evidence if i.source == "pull_requests"}
+    first_seen, basis, run_onset = _first_seen(
+        run, service, depths, shifts, errors, evidence, grouped, pull_requests
+    )
     scope = ({service} if service else set()) | set(depths)
     templates = [classify(t, first_seen) for t in grouped]
-    pull_requests = {str(i.data.get("number")): i.data for i in evidence if i.source == "pull_requests"}
     findings = Findings(
         run=run,
         catalog=catalog,
@@ -160,18 +191,41 @@ def read_findings(*, run: RunFacts, catalog: dict, evidence: list[EvidenceItem])
         changes={number: summarise_change(pr) for number, pr in pull_requests.items()},
         pull_requests=pull_requests,
     )
+    findings.failing_dependencies = failing = _failing_dependencies(findings)
     for name in scope:
+        below = {d: t for d, t in failing.items() if d in dependency_depths(catalog, name)}
         footprint = Footprint()
         for error in findings.new_errors:
-            if error.service == name:
+            if error.service == name and not _waiting_on(findings, below, error.text, error.first_seen):
                 for filename, function in error.frames:
                     footprint.add_frame(filename, function)
                 footprint.add_culprit(error.culprit)
-                footprint.add_text(f"{error.title} {error.message}")
+                footprint.add_text(error.text)
         for verdict in findings.new_templates(name):
-            footprint.add_text(verdict.template.template)
+            t = verdict.template
+            if not _waiting_on(findings, below, raw_text(findings, t), t.first_at):
+                footprint.add_text(t.template)
         findings.footprints[name] = footprint
     return findings
+
+
+def _waiting_on(findings: Findings, below: dict[str, datetime], text: str, when: datetime | None) -> bool:
+    """The error started after a dependency of its service failed and reads as waiting on
+    it (names it, or times out or cannot connect): its stack shows where the caller
+    waited, not what broke, so it does not tie a change of the caller to the failure."""
+    started = [d for d, onset in below.items() if when is None or onset <= when + ONSET_TOLERANCE]
+    if not started:
+        return False
+    if _WAITING_ON_DEPENDENCY.search(text):
+        return True
+    return any(_names_any(text, names_for(findings.catalog, d)) for d in started)
+
+
+def raw_text(findings: Findings, template: LogTemplate) -> str:
+    """A template with a sample line as it was logged: masking hides hosts and URLs."""
+    sample = findings.items.get(template.evidence_ids[0]) if template.evidence_ids else None
+    raw = str(sample.data.get("message") or "") if sample else ""
+    return f"{template.template} {raw}"
 
 
 def names_for(catalog: dict, service: str) -> set[str]:
@@ -179,15 +233,25 @@ def names_for(catalog: dict, service: str) -> set[str]:
     return {alias for alias, name in known_names(catalog).items() if name == service and len(alias) >= 4}
 
 
+def callers_of(findings: Findings, service: str) -> set[str]:
+    """The run's service and every in-scope service that calls `service` directly."""
+    callers = {findings.service} if findings.service else set()
+    for entry in findings.catalog.get("services") or []:
+        if entry.get("name") in findings.scope and service in (entry.get("depends_on") or []):
+            callers.add(entry["name"])
+    return callers - {service}
+
+
 def mention_ids(findings: Findings, service: str) -> list[str]:
-    """Evidence ids of the run service's new errors and error templates that name `service`."""
+    """Evidence ids of new errors and error templates of `service`'s callers that name it."""
     names = names_for(findings.catalog, service)
+    callers = callers_of(findings, service)
     ids: list[str] = []
     for error in findings.new_errors:
-        if error.service == findings.service and _names_any(f"{error.title} {error.message}", names):
+        if error.service in callers and _names_any(error.text, names):
             ids.append(error.evidence_id)
-    for verdict in findings.new_templates(findings.service):
-        if _names_any(verdict.template.template, names):
+    for verdict in findings.new_templates():
+        if verdict.template.service in callers and _names_any(raw_text(findings, verdict.template), names):
             ids.append(verdict.template.evidence_ids[0])
     return ids[:3]
 

@@ -35,6 +35,18 @@ def _weigh_changes(findings: Findings, changes: list[Hypothesis]) -> None:
             h.confidence = "low"
 
 
+def _yield_to_explained(changes: list[Hypothesis], systems: list[Hypothesis]) -> None:
+    """A change that only lines up in time is low once a system failure is tied to the
+    symptom by both timing and content: the coincidence no longer needs explaining."""
+    explained = next((h for h in systems if h.timing and h.content and h.confidence == "high"), None)
+    if explained is None:
+        return
+    for h in changes:
+        if not h.content and h.confidence != "low":
+            h.confidence = "low"
+            h.summary += f"; timing alone, and {explained.ref} explains the failure"
+
+
 def _age(findings: Findings, h: Hypothesis) -> timedelta:
     for item_id in h.evidence:
         item = findings.items.get(item_id)
@@ -51,6 +63,7 @@ def build_hypotheses(findings: Findings, *, has_conflicts: bool) -> list[Hypothe
     changes = deploy_hypotheses(findings) + flag_hypotheses(findings)
     _weigh_changes(findings, changes)
     systems = dependency_hypotheses(findings) + calendar_hypotheses(findings)
+    _yield_to_explained(changes, systems)
     capacity = capacity_hypotheses(findings)
     external = external_hypotheses(findings)
     explained = any(CONFIDENCE_RANK[h.confidence] >= 2 for h in changes + systems)

@@ -13,6 +13,8 @@ SYMPTOM_METRICS = ("error_rate", "latency_p99_ms")
 DEGRADED_RATIO = 1.5
 # Error rates are fractions; below this absolute rise a ratio means little.
 MIN_ERROR_RATE_RISE = 0.005
+# Traffic that fell to this fraction of its baseline has collapsed: callers stopped reaching it.
+COLLAPSED_RATIO = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,17 @@ class SeriesShift:
             return self.onset.current - self.onset.baseline >= MIN_ERROR_RATE_RISE
         return True
 
+    @property
+    def collapsed(self) -> bool:
+        """Traffic that fell far below its baseline and stayed there."""
+        return (
+            self.name == "requests_per_s"
+            and not self.rose
+            and not self.onset.recovered
+            and self.onset.baseline > 0
+            and self.onset.current <= COLLAPSED_RATIO * self.onset.baseline
+        )
+
 
 @dataclass(frozen=True)
 class Series:
@@ -59,6 +72,7 @@ class Series:
     times: tuple[datetime, ...]
     values: tuple[float, ...]
     step_seconds: int
+    source: str = ""  # the vendor that measured it (datadog, prometheus, ...)
 
 
 def read_series(evidence: list[EvidenceItem]) -> list[Series]:
@@ -85,6 +99,7 @@ def read_series(evidence: list[EvidenceItem]) -> list[Series]:
                 times=tuple(p[0] for p in points),
                 values=tuple(p[1] for p in points),
                 step_seconds=int(data.get("step_seconds") or 60),
+                source=str(data.get("source") or ""),
             )
         )
     return out

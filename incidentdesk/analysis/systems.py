@@ -1,11 +1,11 @@
 """Hypotheses about systems rather than changes: dependencies, capacity, third parties."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from incidentdesk.analysis.catalog import known_names
+from incidentdesk.analysis.catalog import dependency_depths, known_names
 from incidentdesk.analysis.findings import Findings, mention_ids
-from incidentdesk.analysis.hypothesis import Hypothesis
+from incidentdesk.analysis.hypothesis import Hypothesis, cap
 from incidentdesk.analysis.metrics import describe_shift
 from incidentdesk.analysis.timeutil import human_gap
 
@@ -25,39 +25,72 @@ def dependency_hypotheses(findings: Findings) -> list[Hypothesis]:
     run_onset = findings.run_onset
     for dep, depth in findings.depths.items():
         shifts = findings.degraded(dep)
+        collapsed = [s for s in findings.shifts if s.service == dep and s.collapsed]
+        mentions = mention_ids(findings, dep)
+        # Traffic falling away alone may be the caller's own doing; only the caller's
+        # errors naming the dependency make it a failure of the dependency.
+        if not shifts and not (collapsed and mentions):
+            continue
         alerts = [
             i
             for i in findings.records("monitors")
             if i.data.get("service") == dep and i.data.get("status") == "alert"
         ]
-        if not shifts:
-            continue
-        dep_onset = min(s.onset_at for s in shifts)
+        dep_onset = findings.failing_dependencies.get(dep) or min(s.onset_at for s in shifts + collapsed)
         timing = run_onset is None or dep_onset <= run_onset + SKEW
-        mentions = mention_ids(findings, dep)
         h = Hypothesis(
             "dependency", dep, "low", "", service=dep, timing=timing, content=bool(mentions), closeness=depth
         )
-        h.evidence = [s.evidence_id for s in shifts] + [a.id for a in alerts] + mentions
+        h.evidence = [s.evidence_id for s in shifts + collapsed] + [a.id for a in alerts] + mentions
         h.evidence += [e.evidence_id for e in findings.new_errors if e.service == dep][:2]
         h.evidence += [v.template.evidence_ids[0] for v in findings.new_templates(dep)][:2]
-        lead = describe_shift(shifts[0], findings.service)
-        if run_onset is None:
-            when = "while the alert fired"
-        elif dep_onset < run_onset:
-            when = f"{human_gap((run_onset - dep_onset).total_seconds())} before {findings.service}'s"
-        elif dep_onset <= run_onset + SKEW:
-            when = f"with {findings.service}'s"
+        when = _relative_onset(findings, dep_onset)
+        if shifts:
+            lead = describe_shift(shifts[0], findings.service)
+            h.summary = f"{dep} is failing: {lead[0].lower() + lead[1:]}, starting {when}"
+            h.confidence = "high" if timing and mentions else ("medium" if timing or mentions else "low")
         else:
-            when = f"after {findings.service}'s"
-        h.summary = f"{dep} is failing: {lead[0].lower() + lead[1:]}, starting {when}"
+            lead = describe_shift(collapsed[0], findings.service)
+            h.summary = f"{dep} is not being reached: {lead[0].lower() + lead[1:]}, starting {when}"
+            h.confidence = "high" if timing else "low"
         if mentions:
-            h.summary += f"; {findings.service} errors name {dep}"
-        h.confidence = "high" if timing and mentions else ("medium" if timing or mentions else "low")
+            named_by = sorted({str(findings.items[i].data.get("service")) for i in mentions})
+            h.summary += f"; {', '.join(named_by)} errors name {dep}"
         if not timing:
             h.summary += " (after the symptom, so more likely a knock-on effect)"
         out.append(h)
-    return out
+    return _deepest_first(findings, out)
+
+
+def _relative_onset(findings: Findings, dep_onset: datetime) -> str:
+    run_onset = findings.run_onset
+    if run_onset is None:
+        return "while the alert fired"
+    if dep_onset < run_onset:
+        return f"{human_gap((run_onset - dep_onset).total_seconds())} before {findings.service}'s"
+    if dep_onset <= run_onset + SKEW:
+        return f"with {findings.service}'s"
+    return f"after {findings.service}'s"
+
+
+def _deepest_first(findings: Findings, found: list[Hypothesis]) -> list[Hypothesis]:
+    """A failing dependency whose own dependency failed no later than it is a knock-on:
+    the deeper failure is the cause, and the one in between is at most medium."""
+    onsets = findings.failing_dependencies
+    for h in found:
+        below = dependency_depths(findings.catalog, h.ref)
+        deeper = [
+            d.ref
+            for d in found
+            if d.ref in below
+            and h.ref in onsets
+            and d.ref in onsets
+            and onsets[d.ref] <= onsets[h.ref] + SKEW
+        ]
+        if deeper:
+            h.confidence = cap(h.confidence, "medium")
+            h.summary += f"; downstream of {deeper[0]}, which failed first"
+    return found
 
 
 def capacity_hypotheses(findings: Findings) -> list[Hypothesis]:
@@ -197,7 +230,7 @@ def external_hypotheses(findings: Findings) -> list[Hypothesis]:
             names += [p for p in (provider_of_host(h, internal) for h in _HOST.findall(text)) if p]
         for name in dict.fromkeys(names):
             found.setdefault(name, []).append(evidence_id)
-    healthy_deps = not any(findings.degraded(d) for d in findings.depths)
+    healthy_deps = not findings.failing_dependencies
     out = []
     for name, ids in found.items():
         h = Hypothesis(

@@ -113,6 +113,7 @@ class Evidence:
         noise: float = 0.05,
         seed: int = 1,
         minutes: int = 90,
+        source: str = "prometheus",
     ) -> str:
         rng = np.random.default_rng(seed)
         points = []
@@ -123,7 +124,7 @@ class Evidence:
         return self.add(
             "metrics",
             f"{service}:{name}",
-            {"service": service, "name": name, "source": "prometheus", "step_seconds": 60, "points": points},
+            {"service": service, "name": name, "source": source, "step_seconds": 60, "points": points},
         )
 
     def deploy(
