@@ -1,4 +1,4 @@
-"""python manage.py seed_demo: demo runs from scenario files, replayed into this database.
+"""python manage.py seed_demo: demo runs from the desk's replay scenarios, replayed into this database.
 
 For a first look only: it loads each scenario's catalog and pushes its trigger through the
 webhook view with the scenario answering every source, then sets a password for every
@@ -15,7 +15,7 @@ from incidentdesk.models import Run
 from incidentdesk.replay.harness import replay_scenario
 from incidentdesk.replay.scenario import ScenarioError, scenario_load
 
-DEMO_DIR = Path(settings.BASE_DIR) / "incidentdesk" / "demo"
+DEMO_DIR = Path(settings.BASE_DIR) / "tests" / "scenarios"
 
 
 class Command(BaseCommand):
