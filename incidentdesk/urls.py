@@ -18,5 +18,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("services/", include("incidentdesk.urls_services")),
     path("approvals/", include("approvals.urls")),
+    path("", include("incidentdesk.urls_desk")),
     path("", include("incidentdesk.urls_runs")),
 ]

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from incidentdesk.views import runs
+from incidentdesk.views import audit, runs
 
 app_name = "runs"
 urlpatterns = [
     path("", runs.history, name="history"),
     path("runs/<int:pk>/", runs.detail, name="detail"),
+    path("runs/<int:pk>/audit/", audit.run, name="audit"),
 ]

@@ -1,5 +1,7 @@
 """Incident runs and the triggers that fed them."""
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -93,11 +95,15 @@ class Run(models.Model):
     cause = models.TextField(blank=True, help_text="What caused it, once known")
     resolution = models.TextField(blank=True)
     created_at = models.DateTimeField(default=clock.now)
+    # Kept by a database trigger on PostgreSQL (migration 0002), so every writer keeps it current;
+    # left empty on SQLite, where history search falls back to icontains.
+    search = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-triggered_at"]
         indexes = [
             models.Index(fields=["service", "status", "last_event_at"], name="run_service_open"),
+            GinIndex(fields=["search"], name="run_search_gin"),
         ]
 
     def __str__(self) -> str:

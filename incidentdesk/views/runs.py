@@ -1,4 +1,4 @@
-"""Pages for runs: the history list and the live run page."""
+"""Pages for runs: the history list, the live run page and the run's audit trail."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -7,7 +7,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling
 
-from incidentdesk.selectors import run_get_for, runs_visible_to
+from incidentdesk.run_page import run_page_build
+from incidentdesk.selectors import HistoryFilters, history_choices, run_get_for, runs_history, runs_visible_to
 
 PAGE_SIZE = 50
 
@@ -15,25 +16,24 @@ PAGE_SIZE = 50
 @login_required
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
-    runs = runs_visible_to(request.user).order_by("-triggered_at")
-    status = request.GET.get("status")
-    if status:
-        runs = runs.filter(status=status)
-    page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "runs/history.html", {"page": page, "status": status})
+    filters = HistoryFilters.from_query(request.GET)
+    page = Paginator(runs_history(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "filters": filters, "choices": history_choices(request.user)}
+    if request.htmx:
+        return render(request, "runs/history.html#results", context)
+    return render(request, "runs/history.html", context)
 
 
 @login_required
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = run_get_for(request.user, pk)
-    packet = run.packets.order_by("-version").first()
-    collections = list(run.collections.all())
-    context = {"run": run, "packet": packet, "data": packet.data if packet else None, "collections": collections}
     if request.htmx:
+        context = {"run": run, "page": run_page_build(run=run, with_history=False)}
         response = render(request, "runs/detail.html#live", context)
         if not run.is_collecting:
             # One last render of the finished region, then htmx stops asking.
             response.status_code = HttpResponseStopPolling.status_code
         return response
-    return render(request, "runs/detail.html", context)
+    page = run_page_build(run=run, visible_runs=runs_visible_to(request.user))
+    return render(request, "runs/detail.html", {"run": run, "page": page})

@@ -1,0 +1,135 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from incidentdesk.models import Evidence, Packet
+from tests.views.builders import ONSET, collecting_run, collection_complete, finished_run, run_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice_client(client, users):
+    client.force_login(users["alice"])
+    return client
+
+
+def _page(client, run, **headers):
+    return client.get(reverse("runs:detail", args=[run.pk]), headers=headers)
+
+
+def test_the_packet_reads_in_the_order_of_its_text(alice_client, finished):
+    body = _page(alice_client, finished).content.decode()
+    headings = ["Service", "Severity", "First seen", "Signals", "Likely owner", "Next actions", "Requires approval"]
+    positions = [body.index(f">{h}<") for h in headings]
+    assert positions == sorted(positions)
+    assert positions[-1] < body.index("Timeline") < body.index("Similar past incidents")
+
+
+def test_a_signal_opens_onto_the_evidence_it_cites(alice_client, finished):
+    packet = finished.packets.get()
+    signal = packet.data["signals"][0]
+    cited = {e["id"]: e for e in packet.data["evidence"]}
+    body = _page(alice_client, finished).content.decode()
+    block = body[body.index("<h3>Signals</h3>"):body.index("<h3>Likely owner</h3>")]
+    details = re.findall(r'<details class="claim">(.*?)</details>', block, re.DOTALL)
+    assert details, "each signal is a <details> element"
+    first = details[0]
+    for evidence_id in signal["evidence"]:
+        assert f'href="#ev-{evidence_id}"' in first
+        assert cited[evidence_id]["summary"].replace("'", "&#x27;") in first
+
+
+def test_the_requires_approval_part_holds_the_approvals_forms(alice_client, finished, settings):
+    body = _page(alice_client, finished).content.decode()
+    # The include sits after the packet's own list and before the conflicts and gaps.
+    assert body.index(">Requires approval<") < body.index("<h3>Gaps</h3>")
+
+
+def test_a_failed_source_says_why(alice_client, finished):
+    body = _page(alice_client, finished).content.decode()
+    assert 'class="state-failed"' in body
+    assert "timeout" in body and "timed out after 5 s" in body
+
+
+def test_the_timeline_marks_deploys_and_flag_changes_on_the_curves(alice_client, finished):
+    body = _page(alice_client, finished).content.decode()
+    assert '<svg class="timeline-chart"' in body
+    assert body.count('class="curve"') == 2
+    assert 'class="badge deploy"' in body and 'class="badge flag"' in body
+    assert "Deploy d-77 of checkout-api" in body
+    assert f"onset {ONSET:%H:%M}" in body
+
+
+def test_a_run_still_collecting_polls_and_shows_each_source_waiting(alice_client, users):
+    run = collecting_run()
+    body = _page(alice_client, run).content.decode()
+    assert 'hx-trigger="every 2s"' in body
+    assert "0 of 10 sources answered" in body
+    assert body.count('class="state-waiting"') == 10
+    assert "No packet yet" in body
+
+    partial = _page(alice_client, run, **{"HX-Request": "true"})
+    assert partial.status_code == 200
+    assert 'hx-trigger="every 2s"' in partial.content.decode()
+
+
+def test_polling_stops_once_collection_is_done(alice_client, users):
+    run = collecting_run()
+    collection_complete(run)
+    partial = _page(alice_client, run, **{"HX-Request": "true"})
+    assert partial.status_code == 286
+    body = partial.content.decode()
+    assert 'hx-get="/runs/' not in body.split(">", 1)[0]  # the live region itself no longer polls
+    assert 'hx-trigger="every 2s"' not in body
+    assert "Signals" in body and "Error rate rose" in body
+
+
+def test_text_from_vendors_is_shown_as_text(alice_client, users):
+    run = run_create(title="<img src=x onerror=alert(1)> checkout down")
+    Packet.objects.create(
+        run=run, version=1, content_hash="x", text="Incident packet\n<script>alert(2)</script>", complete=True,
+        data={"service": "checkout-api", "severity": "sev2", "first_seen": "2030-01-10T11:50:00Z",
+              "signals": [{"text": "<b>bold</b> claim", "evidence": ["E1"]}],
+              "evidence": [{"id": "E1", "source": "logs", "ref": "r", "summary": "<script>alert(3)</script>",
+                            "url": "javascript:alert(4)", "observed_at": None}]},
+    )
+    body = _page(alice_client, run).content.decode()
+    assert "<script>alert" not in body and "<img src=x" not in body and "<b>bold</b>" not in body
+    assert "&lt;script&gt;alert(3)&lt;/script&gt;" in body
+    assert "javascript:alert(4)" not in body
+
+
+def test_similar_past_incidents_show_their_cause_and_resolution(alice_client, finished):
+    past = run_create(title="checkout-api error rate above 5% after deploy", cause="Connection pool exhausted",
+                      resolution="Rolled back d-70", triggered_at=finished.triggered_at - timedelta(days=3))
+    run_create("status-page", title="status page slow", triggered_at=finished.triggered_at - timedelta(days=2))
+    body = _page(alice_client, finished).content.decode()
+    similar = body[body.index("Similar past incidents"):]
+    assert f"#{past.pk} " in similar
+    assert "Connection pool exhausted" in similar and "Rolled back d-70" in similar
+    assert "status page slow" not in similar
+
+
+def _queries_for(client, run) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert _page(client, run).status_code == 200
+    return len(queries)
+
+
+def test_the_run_page_query_count_does_not_grow_with_evidence(alice_client, users, django_assert_max_num_queries):
+    small = finished_run()
+    large = finished_run()
+    Evidence.objects.bulk_create(
+        Evidence(run=large, source="logs", ref=f"extra/{i}", service="checkout-api", observed_at=ONSET,
+                 data={"ts": "2030-01-10T11:50:00Z", "service": "checkout-api", "level": "info",
+                       "message": f"line {i}", "attributes": {}})
+        for i in range(2000)
+    )
+    assert _queries_for(alice_client, large) == _queries_for(alice_client, small)
+    with django_assert_max_num_queries(14):
+        _page(alice_client, large)
