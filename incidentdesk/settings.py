@@ -165,6 +165,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidentdesk.sweep",
         "schedule": float(SWEEP_INTERVAL_SECONDS),
     },
+    "sweep-proposals": {
+        "task": "approvals.sweep",
+        "schedule": float(SWEEP_INTERVAL_SECONDS),
+    },
 }
 
 CACHES = {
@@ -193,6 +197,11 @@ COLLECT_RUN_DEADLINE_SECONDS = env.float("COLLECT_RUN_DEADLINE_SECONDS", default
 COLLECT_DEPENDENCY_DEPTH = env.int("COLLECT_DEPENDENCY_DEPTH", default=3)
 # "module:factory" answering every source instead of the vendors (benchmarks, staging); empty in production.
 COLLECTORS_BACKEND = env.str("COLLECTORS_BACKEND", default="")
+
+# Actions: unset, an executor without credentials records the exact request instead of sending it;
+# on, every executor only records; off, executors send and refuse to run without credentials.
+ACTIONS_DRY_RUN = env.bool("ACTIONS_DRY_RUN", default=None)
+ACTIONS_DEADLINE_SECONDS = env.float("ACTIONS_DEADLINE_SECONDS", default=30.0)
 
 # Policy
 DESK_POLICY_FILE = env.path("DESK_POLICY_FILE", default=BASE_DIR / "approvals" / "policy.yaml")

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from approvals.audit import audit_append
 from approvals.policy_file import severity_policy
+from approvals.services import proposals_sync
 from incidentdesk.analysis.inputs import EvidenceItem, Gap, RunFacts
 from incidentdesk.analysis.packet import build_packet
 from incidentdesk.models import Evidence, Packet, Run, Service, SourceCollection
@@ -100,6 +101,7 @@ def packet_build(*, run: Run) -> Packet:
         text=data.get("text", ""), evidence_ids=[e.pk for e in evidence], complete=complete,
     )
     _run_follow_packet(run, data)
+    proposals_sync(run=run, packet=packet)
     audit_append(
         actor="desk", action="packet.built", run_id=run.pk, service=data.get("service") or "",
         detail={"version": packet.version, "hash": content_hash, "evidence": len(evidence), "complete": complete},

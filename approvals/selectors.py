@@ -1,0 +1,164 @@
+"""Reads for the approval pages, already filtered by what the user may see and do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.http import Http404
+from guardian.shortcuts import get_users_with_perms
+
+from approvals.models import ActionProposal, Outbound
+from approvals.policy_file import policy_document
+from incidentdesk.models import Run, Service
+from incidentdesk.selectors import runs_visible_to
+
+APPROVE_PERMISSION = "approve_action"
+
+
+def approvers_of(service: Service) -> list:
+    """Active users holding `approve_action` on the service, directly or through their team's group.
+
+    Superusers are not approvers by virtue of being superusers: only the owning team approves.
+    """
+    users = get_users_with_perms(
+        service, only_with_perms_in=[APPROVE_PERMISSION], with_group_users=True, with_superusers=False
+    )
+    return sorted((u for u in users if u.is_active), key=lambda u: u.get_username())
+
+
+def user_may_approve(user, service: Service) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return any(u.pk == user.pk for u in approvers_of(service))
+
+
+def proposal_get_for(user, pk: int) -> ActionProposal:
+    """The proposal if the user may see its run; 404 otherwise."""
+    proposal = (
+        ActionProposal.objects.select_related("run", "service", "service__team")
+        .filter(pk=pk, run__in=runs_visible_to(user))
+        .first()
+    )
+    if proposal is None:
+        raise Http404("No such proposal")
+    return proposal
+
+
+@dataclass
+class ProposalRow:
+    proposal: ActionProposal
+    approved_by: list[str]
+    approver_names: list[str]
+    can_decide: bool
+    why_not: str = ""
+    params: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ProposalsPanel:
+    rows: list[ProposalRow]
+    history: list[ProposalRow]
+    outbound: dict[str, Outbound]
+    live: bool
+
+
+def proposals_panel(*, run: Run, user) -> ProposalsPanel:
+    """The run's proposals as the page shows them: live ones first, with who may decide."""
+    proposals = list(
+        run.proposals.select_related("service", "service__team")
+        .prefetch_related("approvals__user")
+        .order_by("created_at", "pk")
+    )
+    approvers: dict[int, list] = {}
+    rows: list[ProposalRow] = []
+    history: list[ProposalRow] = []
+    username = user.get_username() if getattr(user, "is_authenticated", False) else ""
+    for proposal in proposals:
+        if proposal.service_id not in approvers:
+            approvers[proposal.service_id] = approvers_of(proposal.service)
+        names = [u.get_username() for u in approvers[proposal.service_id]]
+        approved_by = [a.user.get_username() for a in proposal.approvals.all()]
+        why_not = ""
+        if username not in names:
+            why_not = f"Only the owners of {proposal.service.name} can decide"
+        elif proposal.requested_by == username:
+            why_not = "You asked for this action: someone else must approve it"
+        elif username in approved_by:
+            why_not = "You have approved it; it needs another owner"
+        elif proposal.params.get("blocked"):
+            why_not = f"Cannot be approved: {proposal.params['blocked']}"
+        row = ProposalRow(
+            proposal=proposal,
+            approved_by=approved_by,
+            approver_names=names,
+            can_decide=proposal.is_open_for_decision and not why_not,
+            why_not=why_not,
+            params=[(k, _shown(v)) for k, v in proposal.params.items() if k not in ("method", "blocked")],
+        )
+        (rows if proposal.state != ActionProposal.State.SUPERSEDED else history).append(row)
+    outbound = {o.kind: o for o in run.outbound.all()}
+    return ProposalsPanel(
+        rows=rows,
+        history=history,
+        outbound=outbound,
+        live=any(r.proposal.state in ("proposed", "approved", "executing") for r in rows),
+    )
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def policy_rules_for_display() -> list[dict]:
+    """The policy in force, one row per action, in the words the page shows."""
+    document = policy_document()
+    expiry = document.get("approval_expiry_minutes")
+    logged = bool(document.get("customer_data_is_logged", True))
+    out = []
+    for action, rule in (document.get("actions") or {}).items():
+        if not isinstance(rule, dict):
+            continue
+        decision = str(rule.get("decision") or "deny")
+        approvals = int(rule.get("approvals", 1)) if decision == "needs_approval" else 0
+        conditions = []
+        if rule.get("only_inside_scope"):
+            conditions.append("only the run's service and the services it depends on")
+        if rule.get("requires_links"):
+            conditions.append("must carry the source links")
+        if decision == "needs_approval":
+            conditions.append(
+                "approved by an owner of the service holding approve_action; "
+                "nobody approves their own request"
+            )
+            if rule.get("approvals_at_sev1"):
+                conditions.append(f"{int(rule['approvals_at_sev1'])} different owners at sev1")
+            if expiry:
+                conditions.append(f"expires after {expiry} minutes without a decision")
+            conditions.append("checked again just before it runs; runs at most once")
+        out.append(
+            {
+                "action": action,
+                "rule": str(rule.get("rule") or action),
+                "decision": decision,
+                "approvals": approvals,
+                "approvals_at_sev1": int(rule.get("approvals_at_sev1") or approvals),
+                "conditions": conditions,
+                "customer_data_logged": logged,
+            }
+        )
+    out.append(
+        {
+            "action": "anything else",
+            "rule": "default-deny",
+            "decision": "deny",
+            "approvals": 0,
+            "approvals_at_sev1": 0,
+            "conditions": ["the policy names no rule for it"],
+            "customer_data_logged": logged,
+        }
+    )
+    return out
