@@ -1,19 +1,7 @@
 from django.contrib import admin
 
 from approvals.models import ActionProposal, AuditEntry, Outbound, ProposalApproval
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """State changes go through the services (permission checks, audit); the admin only shows them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from incidentdesk.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEntry)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, get_args
 
 if TYPE_CHECKING:
     from collectors.http import Deadline
@@ -19,18 +19,7 @@ SourceName = Literal[
     "runbooks",
     "change_calendar",
 ]
-SOURCES: tuple[str, ...] = (
-    "deploys",
-    "pull_requests",
-    "metrics",
-    "monitors",
-    "logs",
-    "errors",
-    "feature_flags",
-    "incidents",
-    "runbooks",
-    "change_calendar",
-)
+SOURCES: tuple[str, ...] = get_args(SourceName)
 GapReason = Literal["timeout", "error", "rate_limited", "malformed", "not_found", "not_configured"]
 
 

@@ -25,6 +25,8 @@ class ServiceAdmin(GuardedModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """State changes go through the services (permission checks, audit); the admin only shows them."""
+
     def has_add_permission(self, request):
         return False
 

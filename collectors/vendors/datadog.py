@@ -15,11 +15,10 @@ from datetime import datetime, timezone
 
 import httpx
 
-from collectors.timefmt import iso_z as _iso
 from collectors.base import Fetched, NotConfigured, Record, Scope, ServiceRef, SourceError
 from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, request
-
-METRIC_NAMES = ("error_rate", "latency_p99_ms", "requests_per_s", "saturation")
+from collectors.timefmt import iso_z as _iso
+from collectors.vendors.metric_queries import queries_from_env
 
 # `{service}` is replaced with the catalog name; Datadog's own braces stay as they are.
 DEFAULT_QUERIES: dict[str, str] = {
@@ -169,15 +168,7 @@ class DatadogMetrics(_DatadogConnector):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> DatadogMetrics:
         """DD_QUERY_<NAME> overrides a metric's query; set it empty to skip that metric."""
-        queries = dict(DEFAULT_QUERIES)
-        for name in METRIC_NAMES:
-            override = environ.get(f"DD_QUERY_{name.upper()}")
-            if override is None:
-                continue
-            if override.strip():
-                queries[name] = override.strip()
-            else:
-                queries.pop(name, None)
+        queries = queries_from_env(DEFAULT_QUERIES, environ, "DD_QUERY_")
         return cls(DatadogConfig.from_env(environ), queries=queries)
 
     def fetch(self, scope: Scope, *, deadline: Deadline) -> Fetched:

@@ -11,9 +11,11 @@ from typing import Any
 
 import httpx
 
-from collectors.timefmt import iso_z as iso, parse_iso as parse_time, utc as _utc
 from collectors.base import Fetched, NotConfigured, Record, Scope, ServiceRef, SourceError
 from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, next_link, request
+from collectors.timefmt import iso_z as iso
+from collectors.timefmt import parse_iso as parse_time
+from collectors.timefmt import utc as _utc
 
 DEFAULT_API_URL = "https://api.github.com"
 ENVIRONMENT = "production"

@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 
 import httpx
 
-from collectors.timefmt import iso_z as _iso
 from collectors.base import Fetched, NotConfigured, Record, Scope, ServiceRef, SourceError
 from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, request
+from collectors.timefmt import iso_z as _iso
 
 # `{service}` is replaced with the catalog name; LogQL's own braces stay as they are.
 DEFAULT_QUERY = '{service="{service}"}'

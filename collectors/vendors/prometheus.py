@@ -9,11 +9,10 @@ from datetime import datetime, timezone
 
 import httpx
 
-from collectors.timefmt import iso_z as _iso
 from collectors.base import Fetched, NotConfigured, Record, Scope, ServiceRef, SourceError
 from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, request
-
-METRIC_NAMES = ("error_rate", "latency_p99_ms", "requests_per_s", "saturation")
+from collectors.timefmt import iso_z as _iso
+from collectors.vendors.metric_queries import queries_from_env
 
 # `{service}` is replaced with the catalog name; PromQL's own braces stay as they are.
 DEFAULT_QUERIES: dict[str, str] = {
@@ -65,15 +64,7 @@ class PrometheusMetrics:
             raise NotConfigured("PROMETHEUS_URL is not set")
         if not url.startswith(("http://", "https://")):
             raise NotConfigured("PROMETHEUS_URL must be an http(s) URL")
-        queries = dict(DEFAULT_QUERIES)
-        for name in METRIC_NAMES:
-            override = environ.get(f"PROMETHEUS_QUERY_{name.upper()}")
-            if override is None:
-                continue
-            if override.strip():
-                queries[name] = override.strip()
-            else:
-                queries.pop(name, None)
+        queries = queries_from_env(DEFAULT_QUERIES, environ, "PROMETHEUS_QUERY_")
         return cls(url, bearer_token=environ.get("PROMETHEUS_BEARER_TOKEN") or None, queries=queries)
 
     def step_for(self, start: datetime, end: datetime) -> int:

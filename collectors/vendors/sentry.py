@@ -12,9 +12,11 @@ from urllib.parse import quote
 
 import httpx
 
-from collectors.timefmt import iso_z as _iso, parse_iso as _parse_time, utc as _utc
 from collectors.base import Fetched, NotConfigured, Record, Scope, SourceError
 from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, next_link, request
+from collectors.timefmt import iso_z as _iso
+from collectors.timefmt import parse_iso as _parse_time
+from collectors.timefmt import utc as _utc
 
 DEFAULT_URL = "https://sentry.io"
 PROJECT_ANNOTATION = "sentry.io/project-slug"

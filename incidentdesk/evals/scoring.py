@@ -6,6 +6,9 @@ Each key present in `expect` is one check; `citations` and `structure` always ru
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import get_args
+
+from collectors.base import SOURCES, GapReason
 
 PACKET_FORMAT = "incidentdesk.packet/v1"
 SEVERITIES = {"sev1", "sev2", "sev3", "sev4"}
@@ -14,20 +17,8 @@ CONFIDENCES = {"high", "medium", "low"}
 APPROVAL_ACTIONS = {"rollback", "scale", "status_update", "flag_toggle", "restart"}
 ALLOWED_ACTIONS = {"post_summary", "create_ticket"}
 OWNER_BASES = {"catalog", "cause", "trigger"}
-GAP_SOURCES = {
-    "deploys",
-    "pull_requests",
-    "metrics",
-    "monitors",
-    "logs",
-    "errors",
-    "feature_flags",
-    "incidents",
-    "runbooks",
-    "change_calendar",
-    "catalog",
-}
-GAP_REASONS = {"timeout", "error", "rate_limited", "malformed", "not_found", "not_configured"}
+GAP_SOURCES = set(SOURCES) | {"catalog"}
+GAP_REASONS = set(get_args(GapReason))
 KIND_ONLY = {"capacity", "external"}
 FIRST_SEEN_TOLERANCE_S = 5 * 60
 

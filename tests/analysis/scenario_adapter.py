@@ -7,22 +7,12 @@ aliases and repos; redaction is a crude stand-in for the real redaction module.
 import re
 from urllib.parse import parse_qs
 
+from collectors.base import SOURCES
 from incidentdesk.analysis.catalog import resolve_service, service_of_repo, team_of
 from incidentdesk.analysis.inputs import EvidenceItem, Gap, RunFacts
 from incidentdesk.analysis.timeutil import parse_time
 
-SOURCE_ORDER = (
-    "deploys",
-    "pull_requests",
-    "metrics",
-    "monitors",
-    "logs",
-    "errors",
-    "feature_flags",
-    "incidents",
-    "runbooks",
-    "change_calendar",
-)
+SOURCE_ORDER = SOURCES
 _REDACT = (
     ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     ("token", re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]+")),

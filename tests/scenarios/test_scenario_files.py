@@ -15,24 +15,15 @@ from typing import Any
 
 import pytest
 
+from collectors.base import SOURCES as SOURCE_NAMES
+
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 SHARED = REPO_ROOT.parent / "shared" / "scenarios"
 
 FORMAT = "incidentdesk.scenario/v1"
 TRIGGER_SOURCES = {"pagerduty", "datadog", "sentry", "slack", "github", "alertmanager", "generic"}
-SOURCES = {
-    "deploys",
-    "pull_requests",
-    "metrics",
-    "monitors",
-    "logs",
-    "errors",
-    "feature_flags",
-    "incidents",
-    "runbooks",
-    "change_calendar",
-}
+SOURCES = set(SOURCE_NAMES)
 UNAVAILABLE_REASONS = {"timeout", "error", "rate_limited", "malformed"}
 GAP_SOURCES = SOURCES | {"catalog"}
 EXPECT_KEYS = {
