@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from incidentdesk.services import collection, grouping
 
@@ -12,10 +13,31 @@ logger = logging.getLogger(__name__)
 @shared_task(name="incidentdesk.process_trigger", acks_late=True, autoretry_for=(OSError,),
              retry_backoff=True, retry_jitter=True, max_retries=5)
 def process_trigger(trigger_id: int) -> str:
+    """One trigger on its own; kept for messages queued before grouping went by batches."""
     try:
         return grouping.trigger_process(trigger_id=trigger_id)
     except grouping.TriggerGone:
         return f"trigger {trigger_id} is gone"
+
+
+@shared_task(name="incidentdesk.process_triggers", acks_late=True,
+             autoretry_for=(OSError, OperationalError, InterfaceError), retry_backoff=True, retry_jitter=True,
+             max_retries=5)
+def process_triggers() -> str:
+    """Group every received trigger, a batch per transaction, until none is left."""
+    from incidentdesk.services.intake import grouping_request_clear
+
+    total = 0
+    while True:
+        taken = grouping.triggers_process_pending()
+        if not taken:
+            # Clear the request, then look once more: a trigger committed before the clear is
+            # seen now, and one committed after it finds no request and queues a new task.
+            grouping_request_clear()
+            taken = grouping.triggers_process_pending()
+            if not taken:
+                return f"{total} triggers grouped"
+        total += taken
 
 
 @shared_task(name="incidentdesk.collect_source", acks_late=True)

@@ -6,10 +6,12 @@ The rule: whatever arrives is stored before the reply, and nothing here raises t
 import json
 import logging
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from incidentdesk import clock
 from incidentdesk.envsecret import env_secrets
@@ -17,6 +19,9 @@ from incidentdesk.intake.events import Delivery, PayloadError, SignatureError
 from incidentdesk.intake.normalisers import NORMALISERS, normalise
 from incidentdesk.intake.signatures import verify
 from incidentdesk.models import Trigger
+
+if TYPE_CHECKING:
+    import redis
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +51,8 @@ def trigger_receive(
     """Store one webhook request and answer it.
 
     Side effects: one Trigger row whatever happens (rejected ones keep their reason);
-    for an accepted first delivery, `trigger_process` is enqueued after commit. A broker
-    that is down is logged and left to the sweeper: the vendor still gets its 2xx.
+    for an accepted first delivery, grouping is requested after commit. A broker that is
+    down is logged and left to the sweeper: the vendor still gets its 2xx.
     """
     keep = {"source": source[:30], "headers": stored_headers(headers), "body": body, "remote_addr": remote_addr}
     if source not in NORMALISERS:
@@ -88,13 +93,8 @@ def _accept(keep: dict, delivery: Delivery) -> IntakeResult:
             processed_at=clock.now(), reason="no events", **keep,
         )
         return IntakeResult(200, reply or {"status": "ok", "trigger": trigger.pk}, trigger.pk)
-    try:
-        with transaction.atomic():
-            trigger = Trigger.objects.create(
-                status=Trigger.Status.RECEIVED, http_status=202, delivery_id=delivery.delivery_id, **keep
-            )
-            transaction.on_commit(lambda: trigger_enqueue(trigger_id=trigger.pk))
-    except IntegrityError:
+    trigger = _first_copy_create(keep, delivery.delivery_id)
+    if trigger is None:
         original = Trigger.objects.filter(
             source=keep["source"], delivery_id=delivery.delivery_id
         ).exclude(status__in=[Trigger.Status.DUPLICATE, Trigger.Status.REJECTED]).first()
@@ -109,17 +109,95 @@ def _accept(keep: dict, delivery: Delivery) -> IntakeResult:
     return IntakeResult(202 if reply is None else 200, reply or {"status": "accepted", "trigger": trigger.pk}, trigger.pk)
 
 
+def _first_copy_create(keep: dict, delivery_id: str | None) -> Trigger | None:
+    """Insert the trigger and enqueue it after commit; None when this delivery was already received.
+
+    One INSERT and no UPDATE on the way to the reply: `enqueued_at` is written with the row,
+    as the enqueue follows the commit at once, and cleared again only if the broker refuses
+    it. A process that dies in between leaves a stale `enqueued_at`, which the sweeper treats
+    as a lost task.
+    """
+    # Inside a caller's transaction the insert needs a savepoint so that a duplicate's
+    # IntegrityError does not break it; on its own, autocommit is one round trip instead of three.
+    scope = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    try:
+        with scope:
+            trigger = Trigger.objects.create(
+                status=Trigger.Status.RECEIVED, http_status=202, delivery_id=delivery_id,
+                enqueued_at=clock.now(), **keep,
+            )
+            transaction.on_commit(lambda: trigger_enqueue(trigger_id=trigger.pk))
+    except IntegrityError:
+        return None
+    return trigger
+
+
 def trigger_enqueue(*, trigger_id: int) -> bool:
-    """Hand the trigger to a worker. False when the broker could not take it (the sweeper will)."""
-    from incidentdesk.tasks import process_trigger
+    """Make sure a grouping task will see this trigger.
+
+    False when the broker could not take it: the trigger is marked as never enqueued and the
+    sweeper hands it over once the broker is back.
+    """
+    if grouping_request():
+        return True
+    Trigger.objects.filter(pk=trigger_id, status=Trigger.Status.RECEIVED).update(enqueued_at=None)
+    return False
+
+
+# A grouping task takes every received trigger in batches, so one queued or running task is
+# enough however many webhooks arrive: each webhook costs one Redis SET NX, not one task message.
+GROUPING_REQUESTED_KEY = "incidentdesk:grouping-requested"
+GROUPING_REQUESTED_SECONDS = 10
+_redis_clients: dict[str, "redis.Redis"] = {}
+
+
+def _broker_redis() -> "redis.Redis | None":
+    from incidentdesk.celery import app
+
+    url = app.conf.broker_url or ""
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        client = _redis_clients[url] = redis.Redis.from_url(
+            url, socket_connect_timeout=options.get("socket_connect_timeout", 1),
+            socket_timeout=options.get("socket_timeout", 2),
+        )
+    return client
+
+
+def grouping_request() -> bool:
+    """Queue a grouping task unless one is queued or running already. False when the broker is down."""
+    from incidentdesk.celery import app
+    from incidentdesk.tasks import process_triggers
 
     try:
-        process_trigger.delay(trigger_id)
+        client = None if app.conf.task_always_eager else _broker_redis()
+        if client is not None and not client.set(GROUPING_REQUESTED_KEY, "1", nx=True,
+                                                 ex=GROUPING_REQUESTED_SECONDS):
+            return True
+        try:
+            process_triggers.delay()
+        except Exception:
+            if client is not None:
+                client.delete(GROUPING_REQUESTED_KEY)
+            raise
     except Exception as exc:  # any broker failure: kombu, redis, socket errors
-        logger.warning("broker unavailable, trigger %s left for the sweeper: %s", trigger_id, exc)
+        logger.warning("broker unavailable, grouping left for the sweeper: %s", exc)
         return False
-    Trigger.objects.filter(pk=trigger_id, enqueued_at__isnull=True).update(enqueued_at=clock.now())
     return True
+
+
+def grouping_request_clear() -> None:
+    """Called by the grouping task before its last look: a trigger committed after that look requests a new task."""
+    from incidentdesk.celery import app
+
+    client = None if app.conf.task_always_eager else _broker_redis()
+    if client is not None:
+        client.delete(GROUPING_REQUESTED_KEY)
 
 
 def reply_json(result: IntakeResult) -> bytes:

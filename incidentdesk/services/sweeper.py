@@ -12,7 +12,7 @@ from django.db.models import Q
 from incidentdesk import clock
 from incidentdesk.models import Run, Trigger
 from incidentdesk.services.collection import collection_enqueue, collection_maybe_complete
-from incidentdesk.services.intake import trigger_enqueue
+from incidentdesk.services.intake import grouping_request
 
 
 def sweep_run(*, limit: int = 500) -> dict:
@@ -25,11 +25,14 @@ def sweep_run(*, limit: int = 500) -> dict:
         .values_list("pk", flat=True)[:limit]
     )
     enqueued = 0
-    for trigger_id in triggers:
-        Trigger.objects.filter(pk=trigger_id).update(enqueued_at=None)
-        if not trigger_enqueue(trigger_id=trigger_id):
-            break  # the broker is still down; try again next sweep
-        enqueued += 1
+    if triggers:
+        # One grouping task takes every received trigger; mark them first so that a failed
+        # request can put them back as never enqueued.
+        Trigger.objects.filter(pk__in=triggers).update(enqueued_at=now)
+        if grouping_request():
+            enqueued = len(triggers)
+        else:  # the broker is still down; try again next sweep
+            Trigger.objects.filter(pk__in=triggers, status=Trigger.Status.RECEIVED).update(enqueued_at=None)
     # Runs past their collection deadline: finish them with what has arrived.
     overdue = list(
         Run.objects.filter(collection=Run.Collection.COLLECTING, collection_deadline_at__lt=now)
