@@ -203,6 +203,22 @@ COLLECTORS_BACKEND = env.str("COLLECTORS_BACKEND", default="")
 ACTIONS_DRY_RUN = env.bool("ACTIONS_DRY_RUN", default=None)
 ACTIONS_DEADLINE_SECONDS = env.float("ACTIONS_DEADLINE_SECONDS", default=30.0)
 
+# Language-model assistant: off unless LLM_BASE_URL names an OpenAI-compatible endpoint (".../v1").
+# It only adds a checked `assistant` section to packets; every other packet field stays the analysis's.
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="").rstrip("/")
+LLM_MODEL = env.str("LLM_MODEL", default="")
+LLM_API_KEY = env_secret("LLM_API_KEY") or ""
+LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=10.0)
+LLM_TOKEN_BUDGET_PER_RUN = env.int("LLM_TOKEN_BUDGET_PER_RUN", default=20000)
+if LLM_BASE_URL and not LLM_BASE_URL.startswith(("http://", "https://")):
+    raise environ.ImproperlyConfigured("LLM_BASE_URL must be an http:// or https:// URL")
+if LLM_BASE_URL and not LLM_MODEL:
+    raise environ.ImproperlyConfigured("LLM_MODEL must be set when LLM_BASE_URL is")
+if LLM_TIMEOUT_SECONDS <= 0 or LLM_TOKEN_BUDGET_PER_RUN < 0:
+    raise environ.ImproperlyConfigured(
+        "LLM_TIMEOUT_SECONDS must be positive and LLM_TOKEN_BUDGET_PER_RUN not negative"
+    )
+
 # Policy
 DESK_POLICY_FILE = env.path("DESK_POLICY_FILE", default=BASE_DIR / "approvals" / "policy.yaml")
 

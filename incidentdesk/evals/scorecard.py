@@ -3,6 +3,7 @@
 from collections import Counter
 from dataclasses import dataclass, field
 
+from incidentdesk.assistant.service import assistant_switched
 from incidentdesk.evals.scoring import score_packet
 from incidentdesk.replay import isolation
 from incidentdesk.replay.harness import replay_scenario
@@ -20,6 +21,8 @@ class ScenarioResult:
 @dataclass
 class Scorecard:
     results: list[ScenarioResult] = field(default_factory=list)
+    # Off unless asked: the scorecard measures the deterministic desk, whatever LLM_BASE_URL says.
+    with_model: bool = False
 
     def add_error(self, name: str, reason: str) -> None:
         self.results.append(ScenarioResult(name, False, [f"cannot replay: {reason}"], {"replay": False}))
@@ -27,7 +30,8 @@ class Scorecard:
     def add(self, name: str, scenario: dict) -> ScenarioResult:
         isolation.reset_between_scenarios()
         try:
-            packet = replay_scenario(scenario)
+            with assistant_switched(on=self.with_model):
+                packet = replay_scenario(scenario)
         except ScenarioError as exc:
             self.add_error(name, str(exc))
             return self.results[-1]
@@ -61,3 +65,9 @@ class Scorecard:
             lines.append(f"  {name:<18} {passed[name]}/{total[name]}")
         lines.append(f"{sum(r.passed for r in self.results)} passed, {sum(not r.passed for r in self.results)} failed")
         return "\n".join(lines)
+
+
+def regressions(without: Scorecard, with_model: Scorecard) -> list[str]:
+    """Scenarios that pass without the model and fail with it."""
+    passed_with = {r.name: r.passed for r in with_model.results}
+    return [r.name for r in without.results if r.passed and not passed_with.get(r.name, False)]

@@ -11,6 +11,7 @@ from approvals.policy_file import severity_policy
 from approvals.services import proposals_sync
 from incidentdesk.analysis.inputs import EvidenceItem, Gap, RunFacts
 from incidentdesk.analysis.packet import build_packet
+from incidentdesk.assistant.service import assistant_annotate
 from incidentdesk.models import Evidence, Packet, Run, Service, SourceCollection
 from incidentdesk.services.scope import dependencies
 
@@ -92,6 +93,7 @@ def packet_build(*, run: Run) -> Packet:
         gaps=run_gaps(run),
         severity_policy=severity_policy(),
     )
+    data = assistant_annotate(run=run, packet_data=data)
     content_hash = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
     latest = run.packets.order_by("-version").first()
     if latest and latest.content_hash == content_hash and latest.complete == complete:
