@@ -43,7 +43,8 @@ def _records(source: str, items, scope: Scope) -> list[Record]:
             service = repos.get(str(item.get("repo", "")).lower())
             if service is None:
                 continue
-            out.append(Record(ref=str(item.get("number")), service=service, data=item, observed_at=_time(item.get("merged_at"))))
+            ref = str(item["number"]) if item.get("number") is not None else f"compare:{item.get('compare')}"
+            out.append(Record(ref=ref, service=service, data=item, observed_at=_time(item.get("merged_at"))))
         elif source == "change_calendar":
             if not set(item.get("services") or []) & names:
                 continue

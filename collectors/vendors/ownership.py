@@ -6,6 +6,7 @@ Pure functions, used by the catalog loader and the ownership source alike.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import yaml
 from codeowners import CodeOwners
@@ -109,7 +110,31 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+def codeowners_lookup(codeowners_text: str) -> Callable[[str], list[str]]:
+    """Parse a CODEOWNERS file once; the result gives a path's owners (the last matching rule wins).
+
+    A line GitHub would reject (an unterminated `[` range) is skipped on its own, as GitHub
+    does, instead of making the whole file unreadable.
+    """
+    rules = CodeOwners("\n".join(_usable_rules(codeowners_text.lstrip("\ufeff"))))
+
+    def owners(path: str) -> list[str]:
+        return [value for _, value in rules.of(path.lstrip("/"))]
+
+    return owners
+
+
 def owners_for(codeowners_text: str, path: str) -> list[str]:
     """Owners of `path` under a CODEOWNERS file: the last matching rule wins; [] when none or unowned."""
-    owners = CodeOwners(codeowners_text).of(path.lstrip("/"))
-    return [value for _, value in owners]
+    return codeowners_lookup(codeowners_text)(path)
+
+
+def _usable_rules(text: str) -> list[str]:
+    usable = []
+    for line in text.splitlines():
+        try:
+            CodeOwners(line)
+        except (ValueError, re.error):
+            continue
+        usable.append(line)
+    return usable

@@ -53,12 +53,16 @@ def _first(ids: list[str]) -> list[str]:
 def _top_action(findings: Findings, top: Hypothesis) -> dict | None:
     if top.kind == "deploy":
         item = findings.items.get(top.evidence[0]) if top.evidence else None
-        number = str(item.data.get("pull_request")) if item else ""
-        change = findings.changes.get(number)
+        key = findings.change_key(item.data) if item else None
+        change = findings.changes.get(key) if key else None
         if change:
             matched = failing_files(change, findings.footprint(top.service or ""))
             target = (matched or list(change.code_files) or list(change.files) or ["its"])[0]
-            return {"text": f"Review {target} change in PR {change.number}", "evidence": _first(top.evidence)}
+            text = f"Review {target} change in {change.name}"
+            owners = change.owners_of(target) if matched else ()
+            if owners:
+                text += f" (code owners: {_owner_list(owners)})"
+            return {"text": text, "evidence": _first(top.evidence)}
         return {"text": f"Review what deploy {top.ref} changed", "evidence": _first(top.evidence)}
     if top.kind == "feature_flag":
         return {"text": f"Turn off flag {top.ref} (needs approval)", "evidence": _first(top.evidence)}
@@ -85,6 +89,11 @@ def _top_action(findings: Findings, top: Hypothesis) -> dict | None:
             "evidence": _first(top.evidence),
         }
     return None
+
+
+def _owner_list(owners: tuple[str, ...], shown: int = 3) -> str:
+    listed = ", ".join(owners[:shown])
+    return listed + (f" and {len(owners) - shown} more" if len(owners) > shown else "")
 
 
 def _runbook_actions(runbook: Runbook, section: Section | None, service: str) -> list[dict]:
@@ -197,7 +206,8 @@ def _freeze_reason(findings: Findings, service: str) -> str | None:
 
 def _rollback(findings: Findings, deploy_item_id: str, likely: bool) -> dict:
     item = findings.items[deploy_item_id]
-    pr = findings.pull_requests.get(str(item.data.get("pull_request")))
+    key = findings.change_key(item.data)
+    pr = findings.pull_requests.get(key) if key else None
     service = item.data.get("service") or ""
     reasons = []
     hazard = rollback_hazard(pr) if pr else None

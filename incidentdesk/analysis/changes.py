@@ -37,14 +37,10 @@ def deploy_hypotheses(findings: Findings) -> list[Hypothesis]:
         if started is None:
             continue
         dep_id = str(d.get("id") or item.ref)
-        change = findings.changes.get(str(d.get("pull_request")))
-        pr_ids = [
-            i.id
-            for i in findings.records("pull_requests")
-            if str(i.data.get("number")) == str(d.get("pull_request"))
-        ]
-        cites = [item.id, *pr_ids]
-        label = f"Deploy {dep_id}" + (f" (PR {change.number})" if change else "")
+        key = findings.change_key(d)
+        change = findings.changes.get(key) if key else None
+        cites = [item.id, *findings.change_ids(key)]
+        label = f"Deploy {dep_id}" + (f" ({change.name})" if change else "")
         in_scope = service in findings.scope
         if started > onset + SKEW:
             if in_scope and started - onset <= LOOKBACK:
@@ -79,7 +75,7 @@ def deploy_hypotheses(findings: Findings) -> list[Hypothesis]:
         reasons = change_matches(change, footprint) if change else []
         if leaks.get(service):
             # The failure is the data itself: a diff that lets it out is on the failing path.
-            pr = findings.pull_requests.get(str(d.get("pull_request")))
+            pr = findings.pull_requests.get(key) if key else None
             reasons += [
                 f"{r}, and personal data shows up in its runtime evidence" for r in exposing_reasons(pr)
             ]

@@ -6,6 +6,7 @@ new failure (error frames, culprits, titles, new error log templates).
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -58,6 +59,39 @@ def distinctive_identifiers(text: str) -> set[str]:
     return found
 
 
+def change_name(pr: dict) -> str:
+    """How a change is named to people: `PR 4821`, or `1a2b3c4...5d6e7f8` for a deploy that had no PR."""
+    if pr.get("number") is not None or not pr.get("compare"):
+        return f"PR {pr.get('number')}"
+    base, _, head = str(pr["compare"]).partition("...")
+    return f"{base[:7]}...{head[:7]}"
+
+
+def change_key(pr: dict) -> str:
+    """A pull_requests record's key: its PR number, or its compare span when it has none."""
+    number = pr.get("number")
+    return str(number) if number is not None else f"compare:{pr.get('compare') or ''}"
+
+
+def deploy_change_key(deploy: dict, changes: Mapping[str, dict]) -> str | None:
+    """The key in `changes` (by change_key) of what a deploy shipped: its PR, or, for a deploy
+    without one, the compare record naming that deploy, or else ending at its sha."""
+    number = deploy.get("pull_request")
+    if number is not None:
+        return str(number)
+    deploy_id, sha = str(deploy.get("id") or ""), str(deploy.get("sha") or "")
+    by_sha = None
+    for key, pr in changes.items():
+        if pr.get("number") is not None or not pr.get("compare"):
+            continue
+        if pr.get("deploy") is not None:
+            if str(pr["deploy"]) == deploy_id:
+                return key
+        elif sha and str(pr["compare"]).partition("...")[2] == sha:
+            by_sha = by_sha or key
+    return by_sha
+
+
 @dataclass(frozen=True)
 class ChangeSummary:
     number: str
@@ -67,10 +101,15 @@ class ChangeSummary:
     identifiers: frozenset[str]
     patch_text: str
     title: str
+    name: str = ""  # `PR 4821`, or the short compare span of a deploy without a PR
+    owners: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (path, its code owners) where known
 
     @property
     def docs_only(self) -> bool:
         return bool(self.files) and not self.code_files
+
+    def owners_of(self, path: str) -> tuple[str, ...]:
+        return next((found for p, found in self.owners if p == path), ())
 
 
 def summarise_change(pr: dict) -> ChangeSummary:
@@ -83,6 +122,11 @@ def summarise_change(pr: dict) -> ChangeSummary:
         for m in _HUNK_FUNC.findall(patches) + _DEF.findall(patches)
         if len(m) >= 5 and m.lower() not in STOPWORDS
     }
+    owners = tuple(
+        (str(f.get("path") or ""), tuple(str(o) for o in f["owners"]))
+        for f in files
+        if isinstance(f.get("owners"), list) and f["owners"]
+    )
     return ChangeSummary(
         number=str(pr.get("number") or ""),
         files=paths,
@@ -91,6 +135,8 @@ def summarise_change(pr: dict) -> ChangeSummary:
         identifiers=frozenset(distinctive_identifiers(changed_lines)),
         patch_text=patches,
         title=str(pr.get("title") or ""),
+        name=change_name(pr),
+        owners=owners,
     )
 
 
@@ -175,7 +221,7 @@ def flag_matches(key: str, footprint: Footprint, changes: list[ChangeSummary]) -
         if key and key in change.patch_text:
             linked = [p for p in change.code_files if any(_same_file(p, f) for f in footprint.files)]
             if linked:
-                reasons.append(f"PR {change.number} gates {linked[0]} behind this flag")
+                reasons.append(f"{change.name} gates {linked[0]} behind this flag")
                 break
     return reasons
 
@@ -194,20 +240,20 @@ _IRREVERSIBLE = re.compile(r"irreversible|cannot be (rolled back|reversed)|not r
 def rollback_hazard(pr: dict) -> str | None:
     """Why rolling back past this change would do harm, or None."""
     title = str(pr.get("title") or "")
+    name = change_name(pr)
     for f in pr.get("files") or []:
         path = str(f.get("path") or "")
         patch = str(f.get("patch") or "")
         added = "\n".join(line[1:] for line in patch.splitlines() if line.startswith("+"))
         if _MIGRATION_PATH.search(path):
             if _DESTRUCTIVE.search(added):
-                name = path.rsplit("/", 1)[-1]
-                number = pr.get("number")
-                return f"PR {number} runs a destructive migration ({name}); the previous code would break"
+                file = path.rsplit("/", 1)[-1]
+                return f"{name} runs a destructive migration ({file}); the previous code would break"
             if _BACKFILL.search(added):
-                name = path.rsplit("/", 1)[-1]
-                return f"PR {pr.get('number')} runs a data migration ({name}) that a rollback does not undo"
+                file = path.rsplit("/", 1)[-1]
+                return f"{name} runs a data migration ({file}) that a rollback does not undo"
         if _IRREVERSIBLE.search(added):
-            return f"PR {pr.get('number')} is marked irreversible ({path})"
+            return f"{name} is marked irreversible ({path})"
     if _IRREVERSIBLE.search(title):
-        return f"PR {pr.get('number')} is marked irreversible"
+        return f"{name} is marked irreversible"
     return None

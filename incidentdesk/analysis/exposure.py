@@ -3,6 +3,7 @@
 import re
 from datetime import datetime, timedelta
 
+from incidentdesk.analysis.content import deploy_change_key
 from incidentdesk.analysis.inputs import EvidenceItem
 from incidentdesk.analysis.timeutil import parse_time
 
@@ -122,6 +123,7 @@ def _exposing_deploy(
         finished = parse_time(d.get("finished_at")) or parse_time(d.get("started_at"))
         if finished is None or (after and finished < after) or (before and finished > before):
             continue
-        if exposing_reasons(pull_requests.get(str(d.get("pull_request")))):
+        key = deploy_change_key(d, pull_requests)
+        if exposing_reasons(pull_requests.get(key) if key else None):
             found.append(finished)
     return max(found) if found else None

@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from incidentdesk.analysis.catalog import dependency_depths, known_names
-from incidentdesk.analysis.content import ChangeSummary, Footprint, summarise_change
+from incidentdesk.analysis.content import (
+    ChangeSummary,
+    Footprint,
+    change_key,
+    deploy_change_key,
+    summarise_change,
+)
 from incidentdesk.analysis.errors import ONSET_TOLERANCE, ErrorGroup, new_errors, read_errors
 from incidentdesk.analysis.exposure import exposure_onset
 from incidentdesk.analysis.inputs import EvidenceItem, RunFacts
@@ -56,8 +62,8 @@ class Findings:
     errors: list[ErrorGroup]
     new_errors: list[ErrorGroup]
     templates: list[TemplateVerdict]
-    changes: dict[str, ChangeSummary]  # by PR number
-    pull_requests: dict[str, dict]
+    changes: dict[str, ChangeSummary]  # by change_key: PR number, or compare span
+    pull_requests: dict[str, dict]  # by change_key
     footprints: dict[str, Footprint] = field(default_factory=dict)
     failing_dependencies: dict[str, datetime] = field(default_factory=dict)  # with their onsets
 
@@ -88,6 +94,14 @@ class Findings:
 
     def footprint(self, service: str) -> Footprint:
         return self.footprints.get(service) or Footprint()
+
+    def change_key(self, deploy: dict) -> str | None:
+        """Key in `changes` and `pull_requests` of what the deploy shipped, if it is known."""
+        return deploy_change_key(deploy, self.pull_requests)
+
+    def change_ids(self, key: str | None) -> list[str]:
+        """Evidence ids of the pull_requests records under `key`."""
+        return [i.id for i in self.records("pull_requests") if key is not None and change_key(i.data) == key]
 
 
 def _failing_dependencies(findings: Findings) -> dict[str, datetime]:
@@ -168,7 +182,7 @@ def read_findings(*, run: RunFacts, catalog: dict, evidence: list[EvidenceItem])
     shifts = [s for s in (shift_of(x) for x in series) if s is not None]
     errors = read_errors(evidence)
     grouped = group_logs(evidence)
-    pull_requests = {str(i.data.get("number")): i.data for i in evidence if i.source == "pull_requests"}
+    pull_requests = {change_key(i.data): i.data for i in evidence if i.source == "pull_requests"}
     first_seen, basis, run_onset = _first_seen(
         run, service, depths, shifts, errors, evidence, grouped, pull_requests
     )

@@ -6,6 +6,7 @@ import re
 from incidentdesk.analysis.actions import build_approvals, build_next_actions
 from incidentdesk.analysis.catalog import team_of, tier_of
 from incidentdesk.analysis.conflicts import build_conflicts
+from incidentdesk.analysis.content import change_name
 from incidentdesk.analysis.datarisk import assess_data_risk
 from incidentdesk.analysis.findings import Findings, read_findings
 from incidentdesk.analysis.hypotheses import build_hypotheses
@@ -44,7 +45,7 @@ def _summary(item: EvidenceItem) -> str:
         text = f"Deploy {d.get('id')} of {d.get('service')} ({d.get('status')}), {d.get('description') or ''}"
     elif source == "pull_requests":
         files = ", ".join(str(f.get("path")) for f in (d.get("files") or [])[:3])
-        text = f"PR {d.get('number')} {d.get('title')}: {files}"
+        text = f"{change_name(d)} {d.get('title')}: {files}"
     elif source == "metrics":
         text = f"{d.get('service')} {d.get('name')} ({d.get('source')}, {len(d.get('points') or [])} points)"
     elif source == "monitors":

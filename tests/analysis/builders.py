@@ -128,7 +128,14 @@ class Evidence:
         )
 
     def deploy(
-        self, dep_id: str, service: str, finished: datetime, pr: int | None = None, status: str = "success"
+        self,
+        dep_id: str,
+        service: str,
+        finished: datetime,
+        pr: int | None = None,
+        status: str = "success",
+        sha: str = "a" * 40,
+        previous_sha: str = "b" * 40,
     ) -> str:
         return self.add(
             "deploys",
@@ -137,8 +144,8 @@ class Evidence:
                 "id": dep_id,
                 "service": service,
                 "environment": "production",
-                "sha": "a" * 40,
-                "previous_sha": "b" * 40,
+                "sha": sha,
+                "previous_sha": previous_sha,
                 "started_at": iso_z(finished - timedelta(minutes=4)),
                 "finished_at": iso_z(finished),
                 "status": status,
@@ -150,7 +157,12 @@ class Evidence:
         )
 
     def pull_request(
-        self, number: int, repo: str, files: list[tuple[str, str]], title: str = "A change"
+        self,
+        number: int,
+        repo: str,
+        files: list[tuple[str, str]],
+        title: str = "A change",
+        owners: dict[str, list[str]] | None = None,
     ) -> str:
         return self.add(
             "pull_requests",
@@ -162,9 +174,34 @@ class Evidence:
                 "author": "someone",
                 "merged_at": iso_z(NOW - timedelta(hours=1)),
                 "labels": [],
-                "files": [{"path": p, "additions": 3, "deletions": 1, "patch": patch} for p, patch in files],
+                "files": _files(files, owners),
             },
         )
+
+    def compare(
+        self,
+        previous_sha: str,
+        sha: str,
+        repo: str,
+        files: list[tuple[str, str]],
+        deploy: str | None = None,
+        title: str = "A direct push",
+        owners: dict[str, list[str]] | None = None,
+    ) -> str:
+        """What a deploy without a pull request shipped: the compare of its previous sha with its sha."""
+        data = {
+            "number": None,
+            "repo": repo,
+            "title": title,
+            "author": "someone",
+            "merged_at": iso_z(NOW - timedelta(hours=1)),
+            "labels": [],
+            "files": _files(files, owners),
+            "compare": f"{previous_sha}...{sha}",
+        }
+        if deploy is not None:
+            data["deploy"] = deploy
+        return self.add("pull_requests", f"compare:{previous_sha}...{sha}", data)
 
     def error(
         self,
@@ -252,3 +289,13 @@ class Evidence:
                 "kind": kind,
             },
         )
+
+
+def _files(files: list[tuple[str, str]], owners: dict[str, list[str]] | None) -> list[dict]:
+    out = []
+    for path, patch in files:
+        entry = {"path": path, "additions": 3, "deletions": 1, "patch": patch}
+        if owners is not None:
+            entry["owners"] = owners.get(path, [])
+        out.append(entry)
+    return out

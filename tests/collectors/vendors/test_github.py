@@ -16,6 +16,8 @@ REPO = "/repos/acme/billing-webhooks"
 SHA_A = "06561c202cae041f9e966e8dbd63f1dbb7f121eb"
 SHA_B = "914a93910f680084a5f8c08a2f3397d23eef5d56"
 SHA_C = "5d2c0b7e9f1a4c3b8e6d7f0a1b2c3d4e5f6a7b8c"
+SHA_D = "c0ffee1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b"
+CODEOWNERS_PATHS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
 
 def fixture(name: str):
@@ -315,8 +317,37 @@ def test_from_env_needs_a_token_and_reads_the_api_url():
     assert GitHubDeploys.from_env({"GITHUB_TOKEN": "ghp_x"}).api_url == API
 
 
-def mock_pulls(router: respx.Router) -> dict[str, respx.Route]:
+def mock_codeowners(
+    router: respx.Router, at: str | None = ".github/CODEOWNERS", text: str | None = None
+) -> dict[str, respx.Route]:
+    """CODEOWNERS answered raw at `at`; every other place GitHub looks answers 404."""
+    routes = {}
+    for path in CODEOWNERS_PATHS:
+        route = router.get(f"{REPO}/contents/{path}")
+        if path == at:
+            body = text if text is not None else (FIXTURES / "github_codeowners.txt").read_text()
+            route.respond(
+                text=body, headers={"Content-Type": "application/vnd.github.raw+json; charset=utf-8"}
+            )
+        else:
+            route.respond(
+                404,
+                json={
+                    "message": "Not Found",
+                    "documentation_url": "https://docs.github.com/rest/repos/contents#get-repository-content",
+                    "status": "404",
+                },
+            )
+        routes[path] = route
+    return routes
+
+
+def mock_pulls(
+    router: respx.Router, codeowners_at: str | None = ".github/CODEOWNERS"
+) -> dict[str, respx.Route]:
     return {
+        **{f"deploys:{name}": route for name, route in mock_deployments(router).items()},
+        **{f"codeowners:{path}": route for path, route in mock_codeowners(router, codeowners_at).items()},
         "page2": router.get(f"{REPO}/pulls", params={"page": "2"}).respond(
             json=fixture("github_pulls_page2.json"),
             headers={"Link": f'<{API}{REPO}/pulls?state=closed&page=3>; rel="next"'},
@@ -357,8 +388,16 @@ def test_pull_requests_merged_in_the_window_come_with_their_files(router, sleeps
                     "deletions": 2,
                     "patch": "@@ -1,6 +1,18 @@\n+from functools import lru_cache\n+\n+@lru_cache(maxsize=1)\n"
                     " def currency_table():\n-    return load()\n+    return load()",
+                    "owners": ["@acme/fx", "@dmitri"],
                 },
-                {"path": "billing/static/flags.png", "additions": 0, "deletions": 0, "patch": None},
+                {
+                    "path": "billing/static/flags.png",
+                    "additions": 0,
+                    "deletions": 0,
+                    "patch": None,
+                    # `/billing/` comes after `*.png`: the last matching rule wins.
+                    "owners": ["@acme/payments"],
+                },
                 {
                     "path": "billing/tests/test_currency.py",
                     "additions": 9,
@@ -367,6 +406,7 @@ def test_pull_requests_merged_in_the_window_come_with_their_files(router, sleeps
                         "@@ -0,0 +1,9 @@\n+def test_cached():\n"
                         "+    assert currency_table() is currency_table()"
                     ),
+                    "owners": ["@acme/qa"],
                 },
             ],
         },
@@ -384,6 +424,8 @@ def test_pull_requests_merged_in_the_window_come_with_their_files(router, sleeps
                     "deletions": 3,
                     "patch": "@@ -20,7 +20,16 @@ def backoff(attempt):\n-    return 2 ** attempt\n"
                     "+    base = 2 ** attempt\n+    return base + random.uniform(0, base / 2)",
+                    # Its last matching rule names only an email: no handle to page, and no address leaks.
+                    "owners": [],
                 },
             ],
         },
@@ -396,6 +438,13 @@ def test_pull_requests_merged_in_the_window_come_with_their_files(router, sleeps
     # the first PR last updated before the window.
     assert routes["page3"].call_count == 0
     assert routes["files4801_2"].call_count == 1
+    # Every deploy in the window shipped a pull request: nothing to compare.
+    assert not [c for c in router.calls if "/compare/" in c.request.url.path]
+    # CODEOWNERS is read once per repo, raw, from the first place GitHub looks.
+    codeowners = routes["codeowners:.github/CODEOWNERS"]
+    assert codeowners.call_count == 1
+    assert codeowners.calls.last.request.headers["Accept"] == "application/vnd.github.raw+json"
+    assert routes["codeowners:CODEOWNERS"].call_count == 0
     params = routes["page1"].calls.last.request.url.params
     assert (params["state"], params["sort"], params["direction"], params["per_page"]) == (
         "closed",
@@ -463,3 +512,216 @@ def test_pull_requests_refused_credentials_are_not_retried(router, sleeps):
 
     assert caught.value.reason == "error"
     assert route.call_count == 1
+
+
+COMPARE = f"{REPO}/compare/{SHA_C}...{SHA_D}"
+
+
+def mock_direct_push(
+    router: respx.Router, codeowners_at: str | None = ".github/CODEOWNERS"
+) -> dict[str, respx.Route]:
+    """The PRs above, plus deployment 1005: a hotfix pushed straight to main, after 1004."""
+    routes = mock_pulls(router, codeowners_at)
+    next_page = f'<{API}/repositories/77/deployments?environment=production&per_page=100&page=2>; rel="next"'
+    routes["deploys:page1"].respond(
+        json=fixture("github_deployments_direct_push.json"), headers={"Link": next_page}
+    )
+    router.get(f"{REPO}/deployments/1005/statuses").respond(json=fixture("github_statuses_1005.json"))
+    router.get(f"{REPO}/commits/{SHA_D}/pulls").respond(json=[])
+    routes["compare"] = router.get(COMPARE).respond(json=fixture("github_compare_direct_push.json"))
+    routes["other compares"] = router.get(path__regex=r"/compare/")
+    return routes
+
+
+def test_a_deploy_without_a_pull_request_is_compared_with_the_deploy_before_it(router, sleeps):
+    routes = mock_direct_push(router)
+
+    fetched = pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert [r.ref for r in fetched.records] == [
+        "acme/billing-webhooks#4801",
+        "acme/billing-webhooks#4790",
+        f"compare:{SHA_C}...{SHA_D}",
+    ]
+    compared = fetched.records[-1]
+    assert compared.data == {
+        "number": None,
+        "repo": "acme/billing-webhooks",
+        "title": "Guard parse_event against a missing customer_ref",
+        "author": "frank",
+        "merged_at": "2026-03-02T14:20:00Z",
+        "labels": [],
+        "files": [
+            {
+                "path": "billing/parser.py",
+                "additions": 4,
+                "deletions": 1,
+                "patch": "@@ -10,4 +10,7 @@ def parse_event(raw):\n-    cid = raw['customer_ref']\n"
+                "+    cid = raw.get('customer_ref')\n+    if cid is None:\n"
+                "+        raise MissingCustomer(raw['id'])\n+    log.info('provider event %s', raw['id'])",
+                "owners": ["@acme/parsers", "@erin"],
+            },
+            {
+                "path": "billing/tests/test_parser.py",
+                "additions": 6,
+                "deletions": 0,
+                "patch": "@@ -0,0 +1,6 @@\n+def test_missing_customer_ref():\n"
+                "+    with pytest.raises(MissingCustomer):\n+        parse_event({'id': 'evt_1'})",
+                "owners": ["@acme/qa"],
+            },
+            {
+                "path": "billing/static/logo.png",
+                "additions": 0,
+                "deletions": 0,
+                "patch": None,
+                "owners": ["@acme/payments"],
+            },
+        ],
+        "compare": f"{SHA_C}...{SHA_D}",
+        "deploy": "1005",
+    }
+    assert compared.service == "billing-webhooks"
+    assert compared.observed_at == datetime(2026, 3, 2, 14, 20, tzinfo=timezone.utc)
+    assert compared.url == f"https://github.com/acme/billing-webhooks/compare/{SHA_C}...{SHA_D}"
+    # Commit authors' addresses stay with GitHub.
+    assert "@acme.example" not in json.dumps(compared.data)
+    assert fetched.truncated is False
+    # Only the deploy that shipped no pull request is compared, with the deploy before it.
+    assert routes["compare"].call_count == 1
+    assert routes["other compares"].call_count == 0
+    assert routes["codeowners:.github/CODEOWNERS"].call_count == 1
+
+
+def test_a_compare_without_commits_is_titled_by_its_span(router, sleeps):
+    routes = mock_direct_push(router)
+    body = fixture("github_compare_direct_push.json")
+    body["commits"] = []
+    routes["compare"].respond(json=body)
+
+    fetched = pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert fetched.records[-1].data["title"] == f"Changes {SHA_C[:7]}...{SHA_D[:7]}"
+    assert fetched.records[-1].data["author"] == "erin"  # who deployed it
+
+
+def test_a_compare_at_githubs_300_file_limit_is_marked_truncated(router, sleeps):
+    routes = mock_direct_push(router)
+    body = fixture("github_compare_direct_push.json")
+    template = body["files"][0]
+    body["files"] = [{**template, "filename": f"billing/handlers/h{i:03d}.py"} for i in range(300)]
+    body["commits"] = body["commits"] * 125  # GitHub lists at most 250 commits without paging
+    body["total_commits"] = body["ahead_by"] = 1200
+    routes["compare"].respond(json=body)
+
+    fetched = pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    compared = fetched.records[-1]
+    assert len(compared.data["files"]) == 300
+    assert compared.data["files"][-1]["path"] == "billing/handlers/h299.py"
+    assert fetched.truncated is True
+    assert f"{SHA_C[:7]}...{SHA_D[:7]}: GitHub lists at most 300 files" in fetched.note
+    # Files come on the first page only: the commits are not paged through.
+    assert routes["compare"].call_count == 1
+    assert "page" not in routes["compare"].calls.last.request.url.params
+
+
+def test_compare_files_respect_the_connectors_own_file_cap(router, sleeps):
+    mock_direct_push(router)
+
+    fetched = pulls(router, sleeps, max_files=2).fetch(scope(), deadline=Deadline.after(5))
+
+    assert [f["path"] for f in fetched.records[-1].data["files"]] == [
+        "billing/parser.py",
+        "billing/tests/test_parser.py",
+    ]
+    assert fetched.truncated is True
+    assert "kept the first 2 files" in fetched.note
+
+
+@pytest.mark.parametrize("status", [404, 422])
+def test_a_compare_github_no_longer_has_is_a_note_not_a_failure(router, sleeps, status):
+    routes = mock_direct_push(router)
+    # A force-push took the sha away (404), or the histories no longer meet (422).
+    routes["compare"].respond(
+        status, json={"message": "Not Found" if status == 404 else "No common ancestor"}
+    )
+
+    fetched = pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert [r.data["number"] for r in fetched.records] == [4801, 4790]
+    assert fetched.truncated is False
+    assert f"deploy 1005: cannot compare {SHA_C[:7]}...{SHA_D[:7]}" in fetched.note
+    assert routes["compare"].call_count == 1
+
+
+def test_a_compare_that_keeps_failing_keeps_the_pull_requests_and_says_so(router, sleeps):
+    routes = mock_direct_push(router)
+    routes["compare"].respond(502, text="Bad Gateway")
+
+    fetched = pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert [r.data["number"] for r in fetched.records] == [4801, 4790]
+    assert fetched.truncated is True
+    assert "compares stopped at deploy 1005" in fetched.note
+    assert routes["compare"].call_count == 4
+
+
+@pytest.mark.parametrize("status", ["identical", "behind"])
+def test_a_deploy_that_shipped_nothing_new_gets_no_compare_record(router, sleeps, status):
+    routes = mock_direct_push(router)
+    body = fixture("github_compare_direct_push.json")
+    body.update(status=status, ahead_by=0, behind_by=2 if status == "behind" else 0, commits=[], files=[])
+    routes["compare"].respond(json=body)
+
+    fetched = pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert [r.data["number"] for r in fetched.records] == [4801, 4790]
+    assert fetched.truncated is False
+
+
+def test_codeowners_at_the_repository_root_is_read_when_github_has_none(router, sleeps):
+    routes = mock_direct_push(router, codeowners_at="CODEOWNERS")
+
+    fetched = pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert fetched.records[-1].data["files"][0]["owners"] == ["@acme/parsers", "@erin"]
+    assert routes["codeowners:.github/CODEOWNERS"].call_count == 1
+    assert routes["codeowners:CODEOWNERS"].call_count == 1
+    assert routes["codeowners:docs/CODEOWNERS"].call_count == 0
+
+
+def test_codeowners_missing_everywhere_leaves_files_unowned_and_is_not_an_error(router, sleeps):
+    routes = mock_direct_push(router, codeowners_at=None)
+
+    fetched = pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert len(fetched.records) == 3
+    assert all(f["owners"] == [] for r in fetched.records for f in r.data["files"])
+    assert fetched.truncated is False
+    assert "CODEOWNERS" not in fetched.note
+    assert [routes[f"codeowners:{p}"].call_count for p in CODEOWNERS_PATHS] == [1, 1, 1]
+
+
+def test_codeowners_the_token_may_not_read_is_a_note_and_the_changes_stand(router, sleeps):
+    routes = mock_direct_push(router)
+    routes["codeowners:.github/CODEOWNERS"].respond(
+        403, json={"message": "Resource not accessible by integration"}
+    )
+
+    fetched = pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert len(fetched.records) == 3
+    assert all(f["owners"] == [] for r in fetched.records for f in r.data["files"])
+    assert "CODEOWNERS not read" in fetched.note
+    assert routes["codeowners:.github/CODEOWNERS"].call_count == 1
+    assert routes["codeowners:CODEOWNERS"].call_count == 0
+
+
+def test_a_codeowners_line_github_would_reject_is_skipped_alone(router, sleeps):
+    text = (FIXTURES / "github_codeowners.txt").read_text() + "billing/[abc   @acme/typo\n"
+    routes = mock_direct_push(router)
+    routes["codeowners:.github/CODEOWNERS"].respond(text="\ufeff" + text)
+
+    fetched = pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
+
+    assert fetched.records[-1].data["files"][0]["owners"] == ["@acme/parsers", "@erin"]
