@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -214,3 +215,31 @@ def next_link(response: httpx.Response) -> str | None:
         if params.get("rel") == "next" and params.get("results", "true") != "false":
             return segments[0][1:-1]
     return None
+
+
+def link_pages(
+    client: httpx.Client,
+    path: str,
+    params: dict | None,
+    *,
+    deadline: Deadline,
+    max_pages: int,
+    **request_kwargs,
+) -> Iterator[list]:
+    """Each page of a list endpoint paged by Link rel="next" (GitHub, Sentry).
+
+    A next link that leaves the API host is refused: the credentials must never travel with it.
+    """
+    url: str | None = path
+    query = params
+    for _ in range(max_pages):
+        response = request(client, "GET", url, deadline=deadline, params=query, **request_kwargs)
+        body = json_body(response)
+        if not isinstance(body, list):
+            raise SourceError("malformed", f"{path}: expected a JSON list")
+        yield body
+        url, query = next_link(response), None
+        if url is None:
+            return
+        if httpx.URL(url).host != client.base_url.host:
+            raise SourceError("malformed", f"{path}: next page link leaves the API host")

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import httpx
 
 from collectors.base import Fetched, NotConfigured, Record, Scope, SourceError
-from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, next_link, request
+from collectors.http import MAX_BODY_BYTES, Deadline, json_body, link_pages, make_client, request
 from collectors.timefmt import iso_z as _iso
 from collectors.timefmt import parse_iso as _parse_time
 from collectors.timefmt import utc as _utc
@@ -115,19 +115,8 @@ class SentryErrors:
         return json_body(response), response
 
     def _pages(self, client: httpx.Client, path: str, params: dict, deadline: Deadline) -> Iterator[list]:
-        url: str | None = path
-        query: dict | None = params
-        for _ in range(MAX_PAGES):
-            body, response = self._get(client, url, deadline, query)
-            if not isinstance(body, list):
-                raise SourceError("malformed", f"{path}: expected a JSON list")
-            yield body
-            url, query = next_link(response), None
-            if url is None:
-                return
-            # The token must never travel to a host the Link header names.
-            if httpx.URL(url).host != client.base_url.host:
-                raise SourceError("malformed", f"{path}: next page link leaves the Sentry host")
+        return link_pages(client, path, params, deadline=deadline, max_pages=MAX_PAGES, sleep=self.sleep,
+                          max_bytes=self.max_bytes)
 
     def _issues(
         self, client: httpx.Client, slug: str, start: datetime, end: datetime, room: int, deadline: Deadline

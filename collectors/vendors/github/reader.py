@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
-from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, next_link, request
+from collectors.http import MAX_BODY_BYTES, Deadline, json_body, link_pages, make_client, request
 
 DEFAULT_API_URL = "https://api.github.com"
 ENVIRONMENT = "production"
@@ -78,23 +78,9 @@ class GitHubReader:
         response = self._send(client, url, deadline, params)
         return json_body(response), response
 
-    def _pages(
-        self, client: httpx.Client, path: str, params: dict, deadline: Deadline
-    ) -> Iterator[list[dict]]:
-        """Each page of a list endpoint, following Link rel="next" on the API host only."""
-        url: str | None = path
-        query: dict | None = params
-        for _ in range(MAX_PAGES):
-            body, response = self._get(client, url, deadline, query)
-            if not isinstance(body, list):
-                raise SourceError("malformed", f"{path}: expected a JSON list")
-            yield body
-            url, query = next_link(response), None
-            if url is None:
-                return
-            # The token must never travel to a host the Link header names.
-            if httpx.URL(url).host != client.base_url.host:
-                raise SourceError("malformed", f"{path}: next page link leaves the API host")
+    def _pages(self, client: httpx.Client, path: str, params: dict, deadline: Deadline) -> Iterator[list]:
+        return link_pages(client, path, params, deadline=deadline, max_pages=MAX_PAGES, sleep=self.sleep,
+                          max_bytes=self.max_bytes)
 
     @staticmethod
     def _repos(scope: Scope) -> tuple[list[tuple[str, ServiceRef]], list[str]]:
