@@ -11,16 +11,6 @@ from incidentdesk.services import collection, grouping
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="incidentdesk.process_trigger", acks_late=True, autoretry_for=(OSError,),
-             retry_backoff=True, retry_jitter=True, max_retries=5)
-def process_trigger(trigger_id: int) -> str:
-    """One trigger on its own; kept for messages queued before grouping went by batches."""
-    try:
-        return grouping.trigger_process(trigger_id=trigger_id)
-    except grouping.TriggerGone:
-        return f"trigger {trigger_id} is gone"
-
-
 # In a storm the next alerts arrive within milliseconds: waiting this long after a small batch
 # lets them gather into one, instead of paying a batch's fixed cost for every few alerts.
 COALESCE_SECONDS = 0.05
