@@ -180,5 +180,5 @@ def collection_maybe_complete(*, run_id: int, deadline_passed: bool = False) -> 
             run.collection = Run.Collection.DONE
             run.collection_finished_at = clock.now()
             run.save(update_fields=["collection", "collection_finished_at"])
-        packet_build(run=run)
+    packet_build(run=run)
     return True

@@ -5,6 +5,7 @@ import json
 from datetime import datetime
 
 from django.conf import settings
+from django.db import transaction
 
 from approvals.audit import audit_append
 from approvals.policy_file import severity_policy
@@ -78,7 +79,12 @@ def run_gaps(run: Run) -> list[Gap]:
 def packet_build(*, run: Run) -> Packet:
     """Analyse the run's stored evidence and keep the packet as a new version if it changed.
 
-    Side effects: a Packet row when the content changed; the run's severity candidate; an audit entry.
+    The analysis (and the optional model call) runs without holding the run's row lock, so a
+    slow model never holds up the evidence still arriving; the write takes the lock and keeps
+    only a packet built from at least the evidence of the latest one, so a slower builder never
+    replaces a newer packet with an older view.
+    Side effects: a Packet row when the content changed; the run's severity candidate and first
+    seen; proposals for its approval items; an audit entry.
     """
     from incidentdesk import clock
 
@@ -94,19 +100,27 @@ def packet_build(*, run: Run) -> Packet:
         severity_policy=severity_policy(),
     )
     data = assistant_annotate(run=run, packet_data=data)
+    return _packet_store(run, data, [e.pk for e in evidence], complete)
+
+
+@transaction.atomic
+def _packet_store(run: Run, data: dict, evidence_ids: list[int], complete: bool) -> Packet:
+    run = Run.objects.select_for_update().select_related("service").get(pk=run.pk)
     content_hash = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
     latest = run.packets.order_by("-version").first()
     if latest and latest.content_hash == content_hash and latest.complete == complete:
         return latest
+    if latest and set(latest.evidence_ids) > set(evidence_ids) and latest.complete >= complete:
+        return latest  # built from more than this one saw
     packet = Packet.objects.create(
         run=run, version=(latest.version + 1) if latest else 1, content_hash=content_hash, data=data,
-        text=data.get("text", ""), evidence_ids=[e.pk for e in evidence], complete=complete,
+        text=data.get("text", ""), evidence_ids=evidence_ids, complete=complete,
     )
     _run_follow_packet(run, data)
     proposals_sync(run=run, packet=packet)
     audit_append(
         actor="desk", action="packet.built", run_id=run.pk, service=data.get("service") or "",
-        detail={"version": packet.version, "hash": content_hash, "evidence": len(evidence), "complete": complete},
+        detail={"version": packet.version, "hash": content_hash, "evidence": len(evidence_ids), "complete": complete},
         touches_customer_data=bool((data.get("data_risk") or {}).get("flagged")),
     )
     return packet

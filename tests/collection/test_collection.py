@@ -160,3 +160,17 @@ def test_a_packet_rebuilt_from_its_stored_evidence_is_the_same(hooks, catalog):
     packet = run.packets.get()
     rebuilt = packet_rebuild(packet)
     assert rebuilt == packet.data
+
+
+def test_a_packet_built_from_less_evidence_never_replaces_a_newer_one(hooks, catalog):
+    from incidentdesk.services import packets
+
+    answers = Answers(logs=Fetched([log("l1", "checkout-api", "boom"), log("l2", "checkout-api", "bang")]))
+    run = open_run(hooks, answers)
+    collect_all(run, answers)
+    newest = run.packets.get()
+    # A slower builder that read the evidence before the second line arrived writes last.
+    older_view = [pk for pk in newest.evidence_ids][:1]
+    kept = packets._packet_store(run, {**newest.data, "text": "older view"}, older_view, True)
+    assert kept.pk == newest.pk
+    assert run.packets.count() == 1
