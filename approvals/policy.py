@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Outcome = Literal["allow", "needs_approval", "deny"]
-PRODUCTION_ACTIONS = ("rollback", "scale", "status_update", "flag_toggle", "restart")
 
 
 @dataclass(frozen=True)

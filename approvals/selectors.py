@@ -8,7 +8,6 @@ from django.http import Http404
 from guardian.shortcuts import get_users_with_perms
 
 from approvals.models import ActionProposal, Outbound
-from approvals.policy_file import policy_document
 from incidentdesk.models import Run, Service
 from incidentdesk.selectors import runs_visible_to
 
@@ -111,54 +110,3 @@ def _shown(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
-
-
-def policy_rules_for_display() -> list[dict]:
-    """The policy in force, one row per action, in the words the page shows."""
-    document = policy_document()
-    expiry = document.get("approval_expiry_minutes")
-    logged = bool(document.get("customer_data_is_logged", True))
-    out = []
-    for action, rule in (document.get("actions") or {}).items():
-        if not isinstance(rule, dict):
-            continue
-        decision = str(rule.get("decision") or "deny")
-        approvals = int(rule.get("approvals", 1)) if decision == "needs_approval" else 0
-        conditions = []
-        if rule.get("only_inside_scope"):
-            conditions.append("only the run's service and the services it depends on")
-        if rule.get("requires_links"):
-            conditions.append("must carry the source links")
-        if decision == "needs_approval":
-            conditions.append(
-                "approved by an owner of the service holding approve_action; "
-                "nobody approves their own request"
-            )
-            if rule.get("approvals_at_sev1"):
-                conditions.append(f"{int(rule['approvals_at_sev1'])} different owners at sev1")
-            if expiry:
-                conditions.append(f"expires after {expiry} minutes without a decision")
-            conditions.append("checked again just before it runs; runs at most once")
-        out.append(
-            {
-                "action": action,
-                "rule": str(rule.get("rule") or action),
-                "decision": decision,
-                "approvals": approvals,
-                "approvals_at_sev1": int(rule.get("approvals_at_sev1") or approvals),
-                "conditions": conditions,
-                "customer_data_logged": logged,
-            }
-        )
-    out.append(
-        {
-            "action": "anything else",
-            "rule": "default-deny",
-            "decision": "deny",
-            "approvals": 0,
-            "approvals_at_sev1": 0,
-            "conditions": ["the policy names no rule for it"],
-            "customer_data_logged": logged,
-        }
-    )
-    return out

@@ -3,7 +3,6 @@
 The rule: whatever arrives is stored before the reply, and nothing here raises to a 500.
 """
 
-import json
 import logging
 from collections.abc import Mapping
 from contextlib import nullcontext
@@ -198,7 +197,3 @@ def grouping_request_clear() -> None:
     client = None if app.conf.task_always_eager else _broker_redis()
     if client is not None:
         client.delete(GROUPING_REQUESTED_KEY)
-
-
-def reply_json(result: IntakeResult) -> bytes:
-    return json.dumps(result.body).encode()
