@@ -12,7 +12,7 @@ class PolicyFileError(ValueError):
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, mtime: float) -> dict:
+def _load(path: str, mtime: float) -> dict:  # noqa: ARG001 - mtime is in the cache key: an edited file is read again
     try:
         data = yaml.safe_load(Path(path).read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
