@@ -105,7 +105,7 @@ def packet_build(*, run: Run) -> Packet:
 
 @transaction.atomic
 def _packet_store(run: Run, data: dict, evidence_ids: list[int], complete: bool) -> Packet:
-    run = Run.objects.select_for_update().select_related("service").get(pk=run.pk)
+    run = Run.objects.select_for_update(of=("self",)).select_related("service").get(pk=run.pk)
     content_hash = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
     latest = run.packets.order_by("-version").first()
     if latest and latest.content_hash == content_hash and latest.complete == complete:
