@@ -1,12 +1,10 @@
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest
 import respx
 
-from collectors import http
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
 from collectors.http import Deadline
 from collectors.vendors.datadog import (
@@ -17,16 +15,12 @@ from collectors.vendors.datadog import (
     DatadogMonitors,
     monitor_metric,
 )
+from tests.collectors.vendors.recorded import fixture
 
-FIXTURES = Path(__file__).parent / "fixtures"
 API = "https://api.datadoghq.eu"
 CONFIG = DatadogConfig(api_key="api-key-1", app_key="app-key-1", site="datadoghq.eu")
 START = datetime(2026, 3, 4, 14, 0, tzinfo=timezone.utc)
 END = datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc)
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def scope(*names: str) -> Scope:
@@ -42,20 +36,6 @@ def scope(*names: str) -> Scope:
 @pytest.fixture
 def router():
     return respx.MockRouter(base_url=API, assert_all_called=False)
-
-
-@pytest.fixture
-def transport(router):
-    return httpx.MockTransport(router.handler)
-
-
-@pytest.fixture
-def waits(monkeypatch):
-    """The waits request() asks for, recorded instead of slept."""
-    recorded: list[float] = []
-    monkeypatch.setitem(http.request.__kwdefaults__, "sleep", recorded.append)
-    monkeypatch.setattr(http, "_backoff", lambda attempt: 0.001)
-    return recorded
 
 
 def error_rate_only(transport, **kwargs) -> DatadogMetrics:

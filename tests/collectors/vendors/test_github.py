@@ -9,6 +9,7 @@ import respx
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
 from collectors.http import Deadline
 from collectors.vendors.github import GitHubDeploys, GitHubPullRequests, _outcome
+from tests.collectors.vendors.recorded import fixture
 
 FIXTURES = Path(__file__).parent / "fixtures"
 API = "https://api.github.com"
@@ -18,10 +19,6 @@ SHA_B = "914a93910f680084a5f8c08a2f3397d23eef5d56"
 SHA_C = "5d2c0b7e9f1a4c3b8e6d7f0a1b2c3d4e5f6a7b8c"
 SHA_D = "c0ffee1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b"
 CODEOWNERS_PATHS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def scope(*services: ServiceRef) -> Scope:

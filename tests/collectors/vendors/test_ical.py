@@ -5,7 +5,6 @@ import httpx
 import pytest
 import respx
 
-from collectors import http
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
 from collectors.http import Deadline
 from collectors.vendors.ical import ICalChangeCalendar
@@ -27,14 +26,6 @@ def scope() -> Scope:
         start=datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc),
         end=datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc),
     )
-
-
-@pytest.fixture
-def waits(monkeypatch):
-    recorded: list[float] = []
-    monkeypatch.setitem(http.request.__kwdefaults__, "sleep", recorded.append)
-    monkeypatch.setattr(http, "_backoff", lambda attempt: 0.001)
-    return recorded
 
 
 def test_it_expands_recurrences_and_keeps_events_touching_the_scope():

@@ -1,26 +1,20 @@
 import base64
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest
 import respx
 
-from collectors import http
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
 from collectors.http import Deadline
 from collectors.vendors.loki import LokiLogs
+from tests.collectors.vendors.recorded import fixture
 
-FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "http://loki.test:3100"
 START = datetime(2025, 3, 4, 10, 0, tzinfo=timezone.utc)
 END = datetime(2025, 3, 4, 11, 0, tzinfo=timezone.utc)
 BASE_NS = 1741083300000000000  # 10:15:00Z, the fixtures' reference instant
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def scope(*names: str) -> Scope:
@@ -32,19 +26,6 @@ def scope(*names: str) -> Scope:
 @pytest.fixture
 def router():
     return respx.MockRouter(base_url=BASE, assert_all_called=False)
-
-
-@pytest.fixture
-def transport(router):
-    return httpx.MockTransport(router.handler)
-
-
-@pytest.fixture
-def waits(monkeypatch):
-    recorded: list[float] = []
-    monkeypatch.setitem(http.request.__kwdefaults__, "sleep", recorded.append)
-    monkeypatch.setattr(http, "_backoff", lambda attempt: 0.001)
-    return recorded
 
 
 def two_pages(router):

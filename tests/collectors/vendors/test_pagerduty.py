@@ -1,6 +1,4 @@
-import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest
@@ -9,13 +7,9 @@ import respx
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
 from collectors.http import Deadline
 from collectors.vendors.pagerduty import PagerDutyIncidents, service_ids
+from tests.collectors.vendors.recorded import fixture
 
-FIXTURES = Path(__file__).parent / "fixtures"
 PD = "https://api.pagerduty.com"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def scope(*services: ServiceRef) -> Scope:

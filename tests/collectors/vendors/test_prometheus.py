@@ -6,19 +6,15 @@ import httpx
 import pytest
 import respx
 
-from collectors import http
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
 from collectors.http import Deadline
 from collectors.vendors.prometheus import DEFAULT_QUERIES, PrometheusMetrics
+from tests.collectors.vendors.recorded import fixture
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "http://prometheus.test:9090"
 START = datetime(2026, 3, 9, 1, 40, tzinfo=timezone.utc)
 END = datetime(2026, 3, 9, 2, 40, tzinfo=timezone.utc)
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def scope(*names: str, start: datetime = START, end: datetime = END) -> Scope:
@@ -30,19 +26,6 @@ def scope(*names: str, start: datetime = START, end: datetime = END) -> Scope:
 @pytest.fixture
 def router():
     return respx.MockRouter(base_url=BASE, assert_all_called=False)
-
-
-@pytest.fixture
-def transport(router):
-    return httpx.MockTransport(router.handler)
-
-
-@pytest.fixture
-def waits(monkeypatch):
-    recorded: list[float] = []
-    monkeypatch.setitem(http.request.__kwdefaults__, "sleep", recorded.append)
-    monkeypatch.setattr(http, "_backoff", lambda attempt: 0.001)
-    return recorded
 
 
 def error_rate_only(transport, **kwargs) -> PrometheusMetrics:

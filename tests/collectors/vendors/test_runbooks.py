@@ -6,7 +6,6 @@ import httpx
 import pytest
 import respx
 
-from collectors import http
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
 from collectors.http import Deadline
 from collectors.vendors.runbooks import Runbooks
@@ -34,14 +33,6 @@ def runbooks_dir(tmp_path: Path) -> Path:
     )
     (tmp_path / "secret.md").write_text("outside the runbooks")
     return root
-
-
-@pytest.fixture
-def waits(monkeypatch):
-    recorded: list[float] = []
-    monkeypatch.setitem(http.request.__kwdefaults__, "sleep", recorded.append)
-    monkeypatch.setattr(http, "_backoff", lambda attempt: 0.001)
-    return recorded
 
 
 def mocked(router: respx.MockRouter) -> httpx.MockTransport:

@@ -1,4 +1,3 @@
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -9,15 +8,12 @@ import respx
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
 from collectors.http import Deadline
 from collectors.vendors.sentry import SentryErrors
+from tests.collectors.vendors.recorded import fixture
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SENTRY = "https://sentry.io"
 ISSUES = "/api/0/projects/acme/billing-webhooks/issues/"
 EVENTS = "/api/0/organizations/acme/issues/{}/events/latest/"
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
 
 
 def scope(*services: ServiceRef) -> Scope:
