@@ -17,3 +17,9 @@ def waits(monkeypatch):
     monkeypatch.setitem(http.request.__kwdefaults__, "sleep", recorded.append)
     monkeypatch.setattr(http, "_backoff", lambda attempt: 0.001)
     return recorded
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """Waits a connector's own `sleep` was asked for, recorded instead of slept."""
+    return []

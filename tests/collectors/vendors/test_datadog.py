@@ -5,7 +5,7 @@ import httpx
 import pytest
 import respx
 
-from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
+from collectors.base import NotConfigured, Scope, SourceError
 from collectors.http import Deadline
 from collectors.vendors.datadog import (
     DEFAULT_QUERIES,
@@ -15,7 +15,7 @@ from collectors.vendors.datadog import (
     DatadogMonitors,
     monitor_metric,
 )
-from tests.collectors.vendors.recorded import fixture
+from tests.collectors.vendors.recorded import fixture, scope_of
 
 API = "https://api.datadoghq.eu"
 CONFIG = DatadogConfig(api_key="api-key-1", app_key="app-key-1", site="datadoghq.eu")
@@ -24,13 +24,7 @@ END = datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc)
 
 
 def scope(*names: str) -> Scope:
-    return Scope(
-        run_id=1,
-        service=names[0],
-        services=tuple(ServiceRef(name=n) for n in names),
-        start=START,
-        end=END,
-    )
+    return scope_of(*names, start=START, end=END)
 
 
 @pytest.fixture

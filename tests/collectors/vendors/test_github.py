@@ -9,7 +9,7 @@ import respx
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
 from collectors.http import Deadline
 from collectors.vendors.github import GitHubDeploys, GitHubPullRequests, _outcome
-from tests.collectors.vendors.recorded import fixture
+from tests.collectors.vendors.recorded import fixture, scope_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 API = "https://api.github.com"
@@ -22,11 +22,8 @@ CODEOWNERS_PATHS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
 
 def scope(*services: ServiceRef) -> Scope:
-    services = services or (ServiceRef(name="billing-webhooks", repo="acme/billing-webhooks"),)
-    return Scope(
-        run_id=1,
-        service=services[0].name,
-        services=services,
+    return scope_of(
+        *(services or (ServiceRef(name="billing-webhooks", repo="acme/billing-webhooks"),)),
         start=datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc),
         end=datetime(2026, 3, 2, 14, 30, tzinfo=timezone.utc),
     )
@@ -35,11 +32,6 @@ def scope(*services: ServiceRef) -> Scope:
 @pytest.fixture
 def router() -> respx.Router:
     return respx.Router(base_url=API, assert_all_mocked=True)
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
 
 
 def deploys(router: respx.Router, sleeps: list[float], **kwargs) -> GitHubDeploys:

@@ -44,11 +44,6 @@ def router() -> respx.Router:
     return respx.Router(base_url=LD, assert_all_mocked=True)
 
 
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
 def connector(router: respx.Router, sleeps: list[float], **kwargs) -> LaunchDarklyFlagChanges:
     return LaunchDarklyFlagChanges(
         token="api-0123-test", transport=httpx.MockTransport(router.handler), sleep=sleeps.append, **kwargs

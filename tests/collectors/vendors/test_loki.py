@@ -6,10 +6,10 @@ import httpx
 import pytest
 import respx
 
-from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
+from collectors.base import NotConfigured, Scope, SourceError
 from collectors.http import Deadline
 from collectors.vendors.loki import LokiLogs
-from tests.collectors.vendors.recorded import fixture
+from tests.collectors.vendors.recorded import fixture, scope_of
 
 BASE = "http://loki.test:3100"
 START = datetime(2025, 3, 4, 10, 0, tzinfo=timezone.utc)
@@ -18,9 +18,7 @@ BASE_NS = 1741083300000000000  # 10:15:00Z, the fixtures' reference instant
 
 
 def scope(*names: str) -> Scope:
-    return Scope(
-        run_id=1, service=names[0], services=tuple(ServiceRef(name=n) for n in names), start=START, end=END
-    )
+    return scope_of(*names, start=START, end=END)
 
 
 @pytest.fixture

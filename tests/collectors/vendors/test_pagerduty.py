@@ -7,7 +7,7 @@ import respx
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
 from collectors.http import Deadline
 from collectors.vendors.pagerduty import PagerDutyIncidents, service_ids
-from tests.collectors.vendors.recorded import fixture
+from tests.collectors.vendors.recorded import fixture, scope_of
 
 PD = "https://api.pagerduty.com"
 
@@ -18,10 +18,8 @@ def scope(*services: ServiceRef) -> Scope:
         ServiceRef(name="customers-api", annotations={"pagerduty.com/service-id": "PCUST01"}),
         ServiceRef(name="invoice-store"),
     )
-    return Scope(
-        run_id=1,
-        service=services[0].name,
-        services=services,
+    return scope_of(
+        *services,
         start=datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc),
         end=datetime(2026, 3, 2, 14, 30, tzinfo=timezone.utc),
     )
@@ -30,11 +28,6 @@ def scope(*services: ServiceRef) -> Scope:
 @pytest.fixture
 def router() -> respx.Router:
     return respx.Router(base_url=PD, assert_all_mocked=True)
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
 
 
 def connector(router: respx.Router, sleeps: list[float], **kwargs) -> PagerDutyIncidents:
@@ -237,6 +230,9 @@ def test_from_env_needs_the_token():
 
     connector = PagerDutyIncidents.from_env({"PAGERDUTY_API_TOKEN": "key"})
     assert connector.url == PD and connector.history_days == 90
-    assert PagerDutyIncidents.from_env(
-        {"PAGERDUTY_API_TOKEN": "key", "PAGERDUTY_URL": "https://api.eu.pagerduty.com"}
-    ).url == "https://api.eu.pagerduty.com"
+    assert (
+        PagerDutyIncidents.from_env(
+            {"PAGERDUTY_API_TOKEN": "key", "PAGERDUTY_URL": "https://api.eu.pagerduty.com"}
+        ).url
+        == "https://api.eu.pagerduty.com"
+    )

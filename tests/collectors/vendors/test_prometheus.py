@@ -6,10 +6,10 @@ import httpx
 import pytest
 import respx
 
-from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
+from collectors.base import NotConfigured, Scope, SourceError
 from collectors.http import Deadline
 from collectors.vendors.prometheus import DEFAULT_QUERIES, PrometheusMetrics
-from tests.collectors.vendors.recorded import fixture
+from tests.collectors.vendors.recorded import fixture, scope_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "http://prometheus.test:9090"
@@ -18,9 +18,7 @@ END = datetime(2026, 3, 9, 2, 40, tzinfo=timezone.utc)
 
 
 def scope(*names: str, start: datetime = START, end: datetime = END) -> Scope:
-    return Scope(
-        run_id=1, service=names[0], services=tuple(ServiceRef(name=n) for n in names), start=start, end=end
-    )
+    return scope_of(*names, start=start, end=end)
 
 
 @pytest.fixture

@@ -9,16 +9,15 @@ import respx
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
 from collectors.http import Deadline
 from collectors.vendors.runbooks import Runbooks
+from tests.collectors.vendors.recorded import scope_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 URL = "https://wiki.example.net/runbooks/ledger-api.md"
 
 
 def scope(*refs: ServiceRef) -> Scope:
-    return Scope(
-        run_id=1,
-        service=refs[0].name,
-        services=refs,
+    return scope_of(
+        *refs,
         start=datetime(2026, 3, 18, 21, 0, tzinfo=timezone.utc),
         end=datetime(2026, 3, 18, 23, 0, tzinfo=timezone.utc),
     )

@@ -8,7 +8,7 @@ import respx
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
 from collectors.http import Deadline
 from collectors.vendors.sentry import SentryErrors
-from tests.collectors.vendors.recorded import fixture
+from tests.collectors.vendors.recorded import fixture, scope_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SENTRY = "https://sentry.io"
@@ -17,11 +17,8 @@ EVENTS = "/api/0/organizations/acme/issues/{}/events/latest/"
 
 
 def scope(*services: ServiceRef) -> Scope:
-    services = services or (ServiceRef(name="billing-webhooks"),)
-    return Scope(
-        run_id=1,
-        service=services[0].name,
-        services=services,
+    return scope_of(
+        *(services or (ServiceRef(name="billing-webhooks"),)),
         start=datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc),
         end=datetime(2026, 3, 2, 14, 30, tzinfo=timezone.utc),
     )
@@ -39,11 +36,6 @@ def link(cursor: str, *, results: str = "true") -> str:
 @pytest.fixture
 def router() -> respx.Router:
     return respx.Router(base_url=SENTRY, assert_all_mocked=True)
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
 
 
 def connector(router: respx.Router, sleeps: list[float], **kwargs) -> SentryErrors:
