@@ -7,11 +7,13 @@ one vendor incident, so the whole storm should become one run per service.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+
+from incidentdesk.replay.signing import sign
 
 VENDORS = ("pagerduty", "datadog", "alertmanager", "sentry", "generic")
 
@@ -28,10 +30,6 @@ class Alert:
 
 def service_names(count: int) -> list[str]:
     return [f"storm-svc-{i:02d}" for i in range(count)]
-
-
-def _hmac(secret: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def _pagerduty(i: int, service: int, name: str, at: datetime) -> tuple[dict, dict, str]:
@@ -110,14 +108,6 @@ _BUILDERS = {"pagerduty": _pagerduty, "datadog": _datadog, "alertmanager": _aler
              "sentry": _sentry, "generic": _generic}
 
 
-def _signed(source: str, body: bytes, secret: str) -> dict[str, str]:
-    if source == "pagerduty":
-        return {"X-PagerDuty-Signature": f"v1={_hmac(secret, body)}"}
-    if source == "sentry":
-        return {"Sentry-Hook-Signature": _hmac(secret, body)}
-    return {"Authorization": f"Bearer {secret}"}
-
-
 def http_request(source: str, body: bytes, headers: dict[str, str], host: str) -> bytes:
     lines = [f"POST /hooks/{source}/ HTTP/1.1", f"Host: {host}", "Content-Type: application/json",
              f"Content-Length: {len(body)}", "X-Forwarded-Proto: https", "Connection: keep-alive"]
@@ -139,7 +129,7 @@ def storm(*, alerts: int, services: int, retry_share: float, secret: str, host: 
         at = start + timedelta(milliseconds=i)
         payload, headers, delivery = _BUILDERS[source](i, service, names[service], at)
         body = json.dumps(payload).encode()
-        raw = http_request(source, body, {**headers, **_signed(source, body, secret)}, host)
+        raw = http_request(source, body, {**headers, **sign(source, body, secret, timestamp=int(time.time()))}, host)
         originals.append(Alert(i, source, names[service], delivery, raw))
     keyed: list[tuple[float, Alert]] = [(float(a.index), a) for a in originals]
     for original in rng.sample(originals, int(alerts * retry_share)):

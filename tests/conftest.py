@@ -1,11 +1,10 @@
-import hashlib
-import hmac
 import json
 import time
 
 import pytest
 from django.test import Client
 
+from incidentdesk.replay.signing import sign
 from incidentdesk.services.catalog import catalog_load
 from tests.workers import celery_worker, celery_worker_env  # noqa: F401  (fixtures)
 
@@ -63,18 +62,7 @@ def catalog(db):
 
 
 def signed_headers(source: str, body: bytes, secret: str = SECRET, *, timestamp: int | None = None) -> dict:
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if source == "pagerduty":
-        return {"X-PagerDuty-Signature": f"v1={digest}"}
-    if source == "sentry":
-        return {"Sentry-Hook-Signature": digest}
-    if source == "github":
-        return {"X-Hub-Signature-256": f"sha256={digest}"}
-    if source == "slack":
-        ts = str(timestamp if timestamp is not None else int(time.time()))
-        mac = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
-        return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={mac}"}
-    return {"Authorization": f"Bearer {secret}"}
+    return sign(source, body, secret, timestamp=timestamp if timestamp is not None else int(time.time()))
 
 
 class Hooks:
