@@ -8,6 +8,7 @@ import hashlib
 from datetime import datetime
 
 from collectors.base import SOURCES, Fetched, Record, Scope, SourceError
+from collectors.timefmt import parse_iso
 
 TRANSIENT = {"timeout", "error", "rate_limited"}
 
@@ -16,7 +17,7 @@ def _time(value) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso(value)
     except ValueError:
         return None
 
