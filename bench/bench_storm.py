@@ -112,18 +112,30 @@ def wait_ready(log: Path, process: subprocess.Popen, timeout: float = 30) -> Non
     raise SystemExit("worker not ready in 30 s")
 
 
+def web_command(args, var: Path) -> list[str]:
+    if args.server == "granian":
+        return [str(Path(sys.executable).with_name("granian")), "--interface", "wsgi", "--host", "127.0.0.1",
+                "--port", str(args.port), "--workers", str(args.web_workers),
+                "--blocking-threads", str(args.web_threads), "--backlog", "2048", "--access-log",
+                "--no-ws", "--http", "1", "incidentdesk.wsgi:application"]
+    return [str(Path(sys.executable).with_name("gunicorn")), "incidentdesk.wsgi:application",
+            "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.web_workers), "--worker-class", args.web_class,
+            "--threads", str(args.web_threads), "--backlog", "2048", "--access-logfile", str(var / "storm-access.log")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--alerts", type=int, default=10_000)
     parser.add_argument("--services", type=int, default=20)
     parser.add_argument("--retries", type=float, default=0.1, help="share of alerts sent again, same bytes")
     parser.add_argument("--concurrency", type=int, default=16, help="connections of the load generator")
+    parser.add_argument("--server", choices=("gunicorn", "granian"), default="gunicorn")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-class", default="gthread", help="gunicorn worker class")
     parser.add_argument("--web-threads", type=int, default=8)
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument("--port", type=int, default=8031)
-    parser.add_argument("--profile", metavar="DIR", help="py-spy record the web workers into DIR (slows them)")
+    parser.add_argument("--profile", metavar="DIR", help="py-spy record the web and Celery workers into DIR (slows them)")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON too")
     args = parser.parse_args()
 
@@ -164,11 +176,8 @@ def main() -> None:
         cwd=ROOT, env={**env, "LOG_LEVEL": "INFO"}, stdout=open(worker_log, "ab"), stderr=subprocess.STDOUT,
         start_new_session=True)
     web = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "incidentdesk.wsgi:application",
-         "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.web_workers), "--worker-class", args.web_class,
-         "--threads", str(args.web_threads), "--backlog", "2048", "--access-logfile", str(var / "storm-access.log")],
-        cwd=ROOT, env=env, stdout=open(web_log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
-    profiler: subprocess.Popen | None = None
+        web_command(args, var), cwd=ROOT, env=env, stdout=open(web_log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    profilers: list[subprocess.Popen] = []
     try:
         wait_ready(worker_log, worker)
         wait_http(f"http://127.0.0.1:{args.port}/healthz")
@@ -180,10 +189,12 @@ def main() -> None:
         if args.profile:
             Path(args.profile).mkdir(parents=True, exist_ok=True)
             py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-            profiler = subprocess.Popen(
-                [py_spy, "record", "--pid", str(web.pid), "--subprocesses", "--rate", "200", "--nonblocking", "--idle",
-                 "--format", "raw", "-o", str(Path(args.profile) / "web.folded")],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            profilers = [
+                subprocess.Popen(
+                    [py_spy, "record", "--pid", str(pid), "--subprocesses", "--rate", "200", "--nonblocking",
+                     "--format", "raw", "-o", str(Path(args.profile) / f"{name}.folded")],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for name, pid in (("web", web.pid), ("worker", worker.pid))]
             time.sleep(2)
         before = {"web": cpu_seconds(web_pids), "worker": cpu_seconds(worker_pids),
                   "postgres": cpu_seconds(pids_named("postgres")), "redis": cpu_seconds(pids_named("redis-server")),
@@ -203,8 +214,9 @@ def main() -> None:
         after = {"web": cpu_seconds(web_pids), "worker": cpu_seconds(worker_pids),
                  "postgres": cpu_seconds(pids_named("postgres")), "redis": cpu_seconds(pids_named("redis-server")),
                  "load generator": cpu_seconds([os.getpid()]), "machine": machine_busy_seconds()}
-        if profiler:
+        for profiler in profilers:
             profiler.send_signal(signal.SIGINT)
+        for profiler in profilers:
             profiler.wait(timeout=60)
 
         statuses = Counter(r.status for r in replies)
@@ -229,7 +241,7 @@ def main() -> None:
         misplaced = RunEvent.objects.exclude(run__service__name__in=names).count()
         report = {
             "alerts": args.alerts, "retries_sent": len(retries), "requests": len(requests),
-            "web": f"gunicorn {args.web_workers} x {args.web_class}"
+            "web": f"{args.server} {args.web_workers} x " + ("wsgi" if args.server == "granian" else args.web_class)
                    + (f" ({args.web_threads} threads)" if args.web_threads > 1 else ""),
             "worker": f"celery prefork {args.worker_concurrency}", "concurrency": args.concurrency,
             "storm_seconds": round(sent_for, 2),

@@ -21,13 +21,14 @@ COALESCE_SECONDS = 0.05
              max_retries=5)
 def process_triggers(self) -> str:
     """Group every received trigger, a batch per transaction, until none is left."""
-    from incidentdesk.services.intake import grouping_request_clear
+    from incidentdesk.services.intake import grouping_request_clear, grouping_request_renew
 
     total = 0
     taken = grouping.BATCH_SIZE
     while True:
         if taken < grouping.BATCH_SIZE and not self.request.is_eager:
             time.sleep(COALESCE_SECONDS)
+        grouping_request_renew()
         taken = grouping.triggers_process_pending()
         if not taken:
             # Clear the request, then look once more: a trigger committed before the clear is

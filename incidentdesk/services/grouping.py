@@ -10,6 +10,7 @@ from django.db.models import F, Q
 
 from approvals.audit import audit_append
 from incidentdesk import clock
+from incidentdesk.bulk import rows_update
 from incidentdesk.intake.events import TriggerEvent
 from incidentdesk.intake.normalisers import normalise
 from incidentdesk.models import Run, RunEvent, RunKey, Service, ServiceAlias, Trigger
@@ -220,22 +221,15 @@ class _Grouper:
         for key_id, run_id in self.moved_keys.items():
             RunKey.objects.filter(pk=key_id).update(run_id=run_id)
         if self.dirty:
-            Run.objects.bulk_update(
-                self.dirty.values(),
+            rows_update(
+                list(self.dirty.values()),
                 ["last_event_at", "symptoms", "links", "reports_data_exposure", "status", "resolved_at"],
             )
         RunEvent.objects.bulk_create(self.run_events, ignore_conflicts=True, batch_size=1000)
-        # One UPDATE per distinct outcome (a few per run) rather than bulk_update's CASE per row,
-        # which costs more to build than the grouping itself.
-        by_outcome: dict[tuple[str, int], list[int]] = {}
-        for trigger in triggers:
-            by_outcome.setdefault((trigger.reason, trigger.attempts), []).append(trigger.pk)
         processed_at = clock.now()
-        for (reason, attempts), ids in by_outcome.items():
-            Trigger.objects.filter(pk__in=ids).update(
-                status=Trigger.Status.PROCESSED, processed_at=processed_at, attempts=attempts, reason=reason
-            )
-
+        for trigger in triggers:
+            trigger.processed_at = processed_at
+        rows_update(triggers, ["status", "processed_at", "attempts", "reason"])
 
 def _tokens(text: str) -> list[str]:
     return [t for t in re.split(r"[\s,;:()\[\]\"'`]+", text.lower()) if t]

@@ -190,6 +190,23 @@ def grouping_request() -> bool:
     return True
 
 
+def grouping_request_renew() -> None:
+    """Called by the grouping task on every batch: while it runs, webhooks queue no second task.
+
+    The request expires on its own so that a task lost with its worker does not silence the
+    requests for good; a task that outlives that time keeps it alive here.
+    """
+    from incidentdesk.celery import app
+
+    client = None if app.conf.task_always_eager else _broker_redis()
+    if client is None:
+        return
+    try:
+        client.set(GROUPING_REQUESTED_KEY, "1", ex=GROUPING_REQUESTED_SECONDS)
+    except Exception as exc:  # a broker gone mid-task: grouping goes on, a second task may start
+        logger.warning("could not renew the grouping request: %s", exc)
+
+
 def grouping_request_clear() -> None:
     """Called by the grouping task before its last look: a trigger committed after that look requests a new task."""
     from incidentdesk.celery import app
