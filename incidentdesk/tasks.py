@@ -7,6 +7,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from incidentdesk.services import collection, grouping
+from incidentdesk.services.grouping_request import grouping_request_clear, grouping_request_renew
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +22,6 @@ COALESCE_SECONDS = 0.05
              max_retries=5)
 def process_triggers(self) -> str:
     """Group every received trigger, a batch per transaction, until none is left."""
-    from incidentdesk.services.intake import grouping_request_clear, grouping_request_renew
-
     total = 0
     taken = grouping.BATCH_SIZE
     while True:
@@ -31,9 +30,10 @@ def process_triggers(self) -> str:
         grouping_request_renew()
         taken = grouping.triggers_process_pending()
         if not taken:
-            # Clear the request, then look once more: a trigger committed before the clear is
-            # seen now, and one committed after it finds no request and queues a new task.
-            grouping_request_clear()
+            # Clear the request, wait until no web process trusts it any more, then look once
+            # more: a trigger committed before that is seen now, one committed after it finds
+            # no request and queues a new task.
+            time.sleep(grouping_request_clear())
             taken = grouping.triggers_process_pending()
             if not taken:
                 return f"{total} triggers grouped"

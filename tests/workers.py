@@ -37,8 +37,13 @@ def celery_reconnect() -> None:
     kombu keeps its pools in a global registry keyed by the broker: dropping our references
     (as Celery does after a fork) is enough; closing them would break the registry's copy.
     """
+    from incidentdesk.services import grouping_request
+
     app._pool = None
     app.amqp._producer_pool = None
+    # The grouping request's client, and the trust in a request seen on the old broker.
+    grouping_request._redis_clients.clear()
+    grouping_request._trusted_until = 0.0
 
 
 class Worker:
@@ -93,9 +98,9 @@ def celery_worker_env(transactional_db, settings):
     })
     import redis
 
-    redis.Redis.from_url(broker).flushdb()
     saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
     app.conf.update(broker_url=broker, task_always_eager=False)
+    redis.Redis.from_url(broker).flushdb()
     celery_reconnect()
     yield env
     app.conf.update(**saved)

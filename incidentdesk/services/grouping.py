@@ -10,7 +10,7 @@ from django.db.models import F, Q
 
 from approvals.audit import audit_append
 from incidentdesk import clock
-from incidentdesk.bulk import rows_update
+from incidentdesk.rows import rows_update
 from incidentdesk.intake.events import TriggerEvent
 from incidentdesk.intake.normalisers import normalise
 from incidentdesk.models import Run, RunEvent, RunKey, Service, ServiceAlias, Trigger

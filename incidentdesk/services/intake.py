@@ -7,8 +7,6 @@ import logging
 from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
@@ -18,9 +16,8 @@ from incidentdesk.intake.events import Delivery, PayloadError, SignatureError
 from incidentdesk.intake.normalisers import NORMALISERS, normalise
 from incidentdesk.intake.signatures import verify
 from incidentdesk.models import Trigger
-
-if TYPE_CHECKING:
-    import redis
+from incidentdesk.services.grouping_request import grouping_request
+from incidentdesk.rows import row_insert
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +89,8 @@ def _accept(keep: dict, delivery: Delivery) -> IntakeResult:
             processed_at=clock.now(), reason="no events", **keep,
         )
         return IntakeResult(200, reply or {"status": "ok", "trigger": trigger.pk}, trigger.pk)
-    trigger = _first_copy_create(keep, delivery.delivery_id)
-    if trigger is None:
+    trigger_id = _first_copy_create(keep, delivery.delivery_id)
+    if trigger_id is None:
         original = Trigger.objects.filter(
             source=keep["source"], delivery_id=delivery.delivery_id
         ).exclude(status__in=[Trigger.Status.DUPLICATE, Trigger.Status.REJECTED]).first()
@@ -105,11 +102,11 @@ def _accept(keep: dict, delivery: Delivery) -> IntakeResult:
             200, reply or {"status": "duplicate", "trigger": trigger.pk, "original": original and original.pk},
             trigger.pk,
         )
-    return IntakeResult(202 if reply is None else 200, reply or {"status": "accepted", "trigger": trigger.pk}, trigger.pk)
+    return IntakeResult(202 if reply is None else 200, reply or {"status": "accepted", "trigger": trigger_id}, trigger_id)
 
 
-def _first_copy_create(keep: dict, delivery_id: str | None) -> Trigger | None:
-    """Insert the trigger and enqueue it after commit; None when this delivery was already received.
+def _first_copy_create(keep: dict, delivery_id: str | None) -> int | None:
+    """Insert the trigger and enqueue it after commit; its id, None when this delivery was already received.
 
     One INSERT and no UPDATE on the way to the reply: `enqueued_at` is written with the row,
     as the enqueue follows the commit at once, and cleared again only if the broker refuses
@@ -121,14 +118,14 @@ def _first_copy_create(keep: dict, delivery_id: str | None) -> Trigger | None:
     scope = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
         with scope:
-            trigger = Trigger.objects.create(
-                status=Trigger.Status.RECEIVED, http_status=202, delivery_id=delivery_id,
-                enqueued_at=clock.now(), **keep,
-            )
-            transaction.on_commit(lambda: trigger_enqueue(trigger_id=trigger.pk))
+            trigger_id = row_insert(Trigger, {
+                "status": Trigger.Status.RECEIVED, "http_status": 202, "delivery_id": delivery_id,
+                "enqueued_at": clock.now(), **keep,
+            })
+            transaction.on_commit(lambda: trigger_enqueue(trigger_id=trigger_id))
     except IntegrityError:
         return None
-    return trigger
+    return trigger_id
 
 
 def trigger_enqueue(*, trigger_id: int) -> bool:
@@ -141,76 +138,3 @@ def trigger_enqueue(*, trigger_id: int) -> bool:
         return True
     Trigger.objects.filter(pk=trigger_id, status=Trigger.Status.RECEIVED).update(enqueued_at=None)
     return False
-
-
-# A grouping task takes every received trigger in batches, so one queued or running task is
-# enough however many webhooks arrive: each webhook costs one Redis SET NX, not one task message.
-GROUPING_REQUESTED_KEY = "incidentdesk:grouping-requested"
-GROUPING_REQUESTED_SECONDS = 10
-_redis_clients: dict[str, "redis.Redis"] = {}
-
-
-def _broker_redis() -> "redis.Redis | None":
-    from incidentdesk.celery import app
-
-    url = app.conf.broker_url or ""
-    if not url.startswith(("redis://", "rediss://", "unix://")):
-        return None
-    client = _redis_clients.get(url)
-    if client is None:
-        import redis
-
-        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-        client = _redis_clients[url] = redis.Redis.from_url(
-            url, socket_connect_timeout=options.get("socket_connect_timeout", 1),
-            socket_timeout=options.get("socket_timeout", 2),
-        )
-    return client
-
-
-def grouping_request() -> bool:
-    """Queue a grouping task unless one is queued or running already. False when the broker is down."""
-    from incidentdesk.celery import app
-    from incidentdesk.tasks import process_triggers
-
-    try:
-        client = None if app.conf.task_always_eager else _broker_redis()
-        if client is not None and not client.set(GROUPING_REQUESTED_KEY, "1", nx=True,
-                                                 ex=GROUPING_REQUESTED_SECONDS):
-            return True
-        try:
-            process_triggers.delay()
-        except Exception:
-            if client is not None:
-                client.delete(GROUPING_REQUESTED_KEY)
-            raise
-    except Exception as exc:  # any broker failure: kombu, redis, socket errors
-        logger.warning("broker unavailable, grouping left for the sweeper: %s", exc)
-        return False
-    return True
-
-
-def grouping_request_renew() -> None:
-    """Called by the grouping task on every batch: while it runs, webhooks queue no second task.
-
-    The request expires on its own so that a task lost with its worker does not silence the
-    requests for good; a task that outlives that time keeps it alive here.
-    """
-    from incidentdesk.celery import app
-
-    client = None if app.conf.task_always_eager else _broker_redis()
-    if client is None:
-        return
-    try:
-        client.set(GROUPING_REQUESTED_KEY, "1", ex=GROUPING_REQUESTED_SECONDS)
-    except Exception as exc:  # a broker gone mid-task: grouping goes on, a second task may start
-        logger.warning("could not renew the grouping request: %s", exc)
-
-
-def grouping_request_clear() -> None:
-    """Called by the grouping task before its last look: a trigger committed after that look requests a new task."""
-    from incidentdesk.celery import app
-
-    client = None if app.conf.task_always_eager else _broker_redis()
-    if client is not None:
-        client.delete(GROUPING_REQUESTED_KEY)

@@ -12,7 +12,7 @@ from django.db.models import Q
 from incidentdesk import clock
 from incidentdesk.models import Run, Trigger
 from incidentdesk.services.collection import collection_enqueue, collection_maybe_complete
-from incidentdesk.services.intake import grouping_request
+from incidentdesk.services.grouping_request import grouping_request
 
 
 def sweep_run(*, limit: int = 500) -> dict:

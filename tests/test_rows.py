@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from incidentdesk.bulk import rows_update
+from incidentdesk.rows import rows_update
 from incidentdesk.models import Run, Service
 from incidentdesk.services.catalog import catalog_load
 from tests.conftest import CATALOG
