@@ -1,7 +1,7 @@
 """Alert storm benchmark: 10,000 signed webhooks about 20 services, with retries, at a real desk.
 
 Needs PostgreSQL and Redis on 127.0.0.1 (bin/services starts them). Creates a scratch database
-`incidentdesk_storm`, uses Redis DB 13, starts gunicorn on 127.0.0.1:8031 and a Celery worker,
+`incidentdesk_storm`, uses Redis DB 13, starts granian on 127.0.0.1:8031 and a Celery worker,
 then sends the storm from this process (bench/storm_load.py: raw asyncio sockets, closed loop)
 and checks what the desk made of it:
 
@@ -112,15 +112,10 @@ def wait_ready(log: Path, process: subprocess.Popen, timeout: float = 30) -> Non
     raise SystemExit("worker not ready in 30 s")
 
 
-def web_command(args, var: Path) -> list[str]:
-    if args.server == "granian":
-        return [str(Path(sys.executable).with_name("granian")), "--interface", "wsgi", "--host", "127.0.0.1",
-                "--port", str(args.port), "--workers", str(args.web_workers),
-                "--blocking-threads", str(args.web_threads), "--backlog", "2048", "--access-log",
-                "--no-ws", "--http", "1", "incidentdesk.wsgi:application"]
-    return [str(Path(sys.executable).with_name("gunicorn")), "incidentdesk.wsgi:application",
-            "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.web_workers), "--worker-class", args.web_class,
-            "--threads", str(args.web_threads), "--backlog", "2048", "--access-logfile", str(var / "storm-access.log")]
+def web_command(args) -> list[str]:
+    return [str(Path(sys.executable).with_name("granian")), "--interface", "wsgi", "--host", "127.0.0.1",
+            "--port", str(args.port), "--workers", str(args.web_workers), "--blocking-threads", str(args.web_threads),
+            "--backlog", "2048", "--http", "1", "--no-ws", "--access-log", "incidentdesk.wsgi:application"]
 
 
 def main() -> None:
@@ -129,9 +124,7 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=20)
     parser.add_argument("--retries", type=float, default=0.1, help="share of alerts sent again, same bytes")
     parser.add_argument("--concurrency", type=int, default=16, help="connections of the load generator")
-    parser.add_argument("--server", choices=("gunicorn", "granian"), default="gunicorn")
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--web-class", default="gthread", help="gunicorn worker class")
     parser.add_argument("--web-threads", type=int, default=8)
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument("--port", type=int, default=8031)
@@ -176,7 +169,7 @@ def main() -> None:
         cwd=ROOT, env={**env, "LOG_LEVEL": "INFO"}, stdout=open(worker_log, "ab"), stderr=subprocess.STDOUT,
         start_new_session=True)
     web = subprocess.Popen(
-        web_command(args, var), cwd=ROOT, env=env, stdout=open(web_log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        web_command(args), cwd=ROOT, env=env, stdout=open(web_log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
     profilers: list[subprocess.Popen] = []
     try:
         wait_ready(worker_log, worker)
@@ -241,8 +234,7 @@ def main() -> None:
         misplaced = RunEvent.objects.exclude(run__service__name__in=names).count()
         report = {
             "alerts": args.alerts, "retries_sent": len(retries), "requests": len(requests),
-            "web": f"{args.server} {args.web_workers} x " + ("wsgi" if args.server == "granian" else args.web_class)
-                   + (f" ({args.web_threads} threads)" if args.web_threads > 1 else ""),
+            "web": f"granian {args.web_workers} WSGI workers of {args.web_threads} threads",
             "worker": f"celery prefork {args.worker_concurrency}", "concurrency": args.concurrency,
             "storm_seconds": round(sent_for, 2),
             "accepted_per_second": round(accepted / sent_for, 1),

@@ -3,7 +3,7 @@
 Raw sockets rather than an HTTP client library so that the generator spends as little as
 possible of the machine's two cores: the server is what is measured. Closed loop: each of
 `concurrency` connections sends its next request as soon as the previous answer is read,
-reconnecting whenever the server closes (gunicorn's sync workers close after each reply).
+reconnecting whenever the server closes the connection.
 """
 
 from __future__ import annotations
