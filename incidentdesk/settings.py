@@ -159,6 +159,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# Celery's Django fixup closes every database connection around every task unless this is
+# set: a new PostgreSQL backend per task. incidentdesk/celery.py handles connections per task
+# as Django does per request instead, so the fixup's own close is pushed out of the way.
+CELERY_DB_REUSE_MAX = 1_000_000
 SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE = {
     "sweep-unprocessed": {

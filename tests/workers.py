@@ -52,9 +52,11 @@ class Worker:
         self.concurrency = concurrency
         self.process: subprocess.Popen | None = None
         self.log = ROOT / "var" / f"worker-{os.getpid()}.log"
+        self.log_start = 0
 
     def start(self) -> None:
         self.log.parent.mkdir(exist_ok=True)
+        self.log_start = self.log.stat().st_size if self.log.exists() else 0
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "incidentdesk", "worker", "--loglevel=INFO",
              f"--concurrency={self.concurrency}", "--pool=prefork", "--without-heartbeat",
@@ -70,6 +72,12 @@ class Worker:
                 raise RuntimeError(f"worker exited: {self.log.read_text(errors='replace')[-2000:]}")
             time.sleep(0.2)
         raise RuntimeError("worker did not become ready in 30 s")
+
+    def output(self, since: int | None = None) -> str:
+        """What this worker logged (the log file is shared by the workers of one test session)."""
+        with open(self.log, "rb") as log:
+            log.seek(self.log_start if since is None else since)
+            return log.read().decode(errors="replace")
 
     def children(self) -> list[int]:
         out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 
 from incidentdesk import clock
 from incidentdesk.envsecret import env_secrets
@@ -49,7 +49,23 @@ def trigger_receive(
     Side effects: one Trigger row whatever happens (rejected ones keep their reason);
     for an accepted first delivery, grouping is requested after commit. A broker that is
     down is logged and left to the sweeper: the vendor still gets its 2xx.
+
+    Database connections are kept between requests and not checked before use (a check is a
+    round trip on every webhook): one the database dropped fails here, and the request is
+    taken once more on a new connection. If the first attempt had stored the trigger, the
+    second one finds it and answers as for a retry.
     """
+    try:
+        return _receive(source=source, headers=headers, body=body, remote_addr=remote_addr)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        logger.warning("database connection lost while taking a %s webhook; once more on a new one", source[:30])
+        connection.close()
+        return _receive(source=source, headers=headers, body=body, remote_addr=remote_addr)
+
+
+def _receive(*, source: str, headers: Mapping[str, str], body: bytes, remote_addr: str | None) -> IntakeResult:
     keep = {"source": source[:30], "headers": stored_headers(headers), "body": body, "remote_addr": remote_addr}
     if source not in NORMALISERS:
         return _reject(keep, 404, f"unknown source '{source}'; known: {', '.join(SOURCES)}")

@@ -186,3 +186,19 @@ def test_a_run_collecting_when_its_database_connections_drop_still_finishes(work
     # The desk keeps taking webhooks on fresh connections afterwards.
     later = hooks.post("generic", {"service": "status-page", "summary": "after the drop", "id": "pg-2"})
     assert later.status_code == 202
+
+
+def test_a_webhook_on_a_connection_the_database_dropped_is_taken_on_a_new_one(hooks, catalog):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    connection.ensure_connection()
+    dropped = connection.connection.info.backend_pid
+    import psycopg
+
+    with psycopg.connect(database_url(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [dropped])
+    reply = hooks.post("alertmanager", alertmanager("firing", service="payments-gateway"))
+    assert reply.status_code == 202, reply.content
+    assert connection.connection.info.backend_pid != dropped
+    assert Trigger.objects.get().status == Trigger.Status.PROCESSED
+    assert Run.objects.get().service.name == "payments-gateway"

@@ -6,8 +6,8 @@ import signal
 import pytest
 from django.db.models import Count
 
-from incidentdesk.models import Evidence, Run, SourceCollection
-from tests.intake.test_intake_flow import pagerduty
+from incidentdesk.models import Evidence, Run, SourceCollection, Trigger
+from tests.intake.test_intake_flow import alertmanager, pagerduty
 from tests.reliability.fake_prometheus import FakePrometheus
 from tests.workers import Worker, wait_for
 
@@ -53,3 +53,44 @@ def test_a_worker_killed_mid_collection_leaves_a_complete_run_without_duplicates
     duplicates = (Evidence.objects.filter(run=run).values("source", "ref").annotate(n=Count("id")).filter(n__gt=1))
     assert not duplicates.exists()
     assert len(prometheus.requests) > 1
+
+
+def _idle(worker) -> bool:
+    log = worker.output()
+    return log.count("] received") == log.count("] succeeded")
+
+
+@pytest.fixture
+def quick_worker(celery_worker_env):
+    """A worker whose runs' deadline tasks come due within seconds, so that it is soon idle."""
+    worker = Worker(dict(celery_worker_env, COLLECT_RUN_DEADLINE_SECONDS="2"), concurrency=2)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+def test_a_worker_keeps_its_database_connections_and_replaces_one_the_database_dropped(quick_worker, hooks, catalog):
+    from tests.reliability.test_infrastructure_faults import _drop_worker_connections, _worker_backends
+
+    def grouped(delivery: str):
+        return lambda: Trigger.objects.filter(delivery_id=delivery, status=Trigger.Status.PROCESSED).exists()
+
+    hooks.post("pagerduty", pagerduty("incident.triggered"), headers={"X-Webhook-Id": "keep-1"})
+    wait_for(grouped("keep-1"), timeout=30, what="the first webhook to be grouped")
+    wait_for(_finished_run, timeout=60, what="the first run's collection")
+    kept = set(_worker_backends())
+    assert kept, "the worker closed every connection after its tasks"
+
+    hooks.post("alertmanager", alertmanager("firing", service="payments-gateway"))
+    wait_for(lambda: Run.objects.filter(collection=Run.Collection.DONE).count() == 2, timeout=60,
+             what="the second run's collection")
+    wait_for(lambda: _idle(quick_worker), timeout=30, what="the worker to finish its tasks")
+    assert kept & set(_worker_backends()), "no connection was kept from one task to the next"
+
+    _drop_worker_connections()
+    logged = quick_worker.log.stat().st_size
+    hooks.post("pagerduty", pagerduty("incident.triggered", "Q9DROP", event_id="01EV3"), headers={"X-Webhook-Id": "keep-3"})
+    wait_for(grouped("keep-3"), timeout=30, what="a webhook after the connections were dropped")
+    after = quick_worker.output(since=logged)
+    assert "process_triggers" in after
+    assert "Retry in" not in after and "raised unexpected" not in after, after[-3000:]
