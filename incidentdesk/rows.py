@@ -1,7 +1,7 @@
 """Writing rows on the hot paths without the ORM's per-object cost.
 
 `row_insert` is `Model.objects.create` for one webhook per request: the statement is built
-once per model, not per row. `rows_update` writes many rows' fields back;
+once per model, not per row, and its values are bound on the server. `rows_update` writes many rows' fields back;
 Django's `bulk_update` builds a CASE WHEN per row and field; for a few dozen rows that costs
 more Python than the work it saves. On PostgreSQL the rows travel as one JSON document, read
 back as typed columns by `jsonb_to_recordset`: one short statement and one parameter whatever
@@ -47,7 +47,7 @@ def row_insert(model: type[Model], values: dict) -> int:
         if value is _DEFAULT:
             value = field.get_default()
         params.append(field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
+    with _binding_cursor(connection) as cursor:
         cursor.execute(sql, params)
         if connection.features.can_return_columns_from_insert:
             return cursor.fetchone()[0]
@@ -59,6 +59,22 @@ def _json_default(value):
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _binding_cursor(connection):
+    """A cursor that sends the parameters apart from the statement, where the database can.
+
+    Django's PostgreSQL cursors bind on the client, quoting every value into the SQL text in
+    Python. For a statement sent thousands of times that quoting is a tenth of its cost, and
+    a statement PostgreSQL has parsed once (psycopg prepares it after a few runs) is cheaper
+    for the server too.
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    return connection.make_cursor(psycopg.Cursor(connection.connection))
 
 
 def rows_update(objs: Sequence[Model], fields: Sequence[str]) -> int:

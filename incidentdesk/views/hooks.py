@@ -27,6 +27,8 @@ def hook(request: HttpRequest, source: str) -> JsonResponse:
         remote_addr=request.META.get("REMOTE_ADDR"),
     )
     response = JsonResponse(result.body, status=result.status)
+    # Set here because webhooks skip the page middleware (CommonMiddleware would set it).
+    response["Content-Length"] = str(len(response.content))
     if source == "slack" and result.status < 500:
         response["X-Slack-No-Retry"] = "1" if result.status >= 400 else "0"
     return response

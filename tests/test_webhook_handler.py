@@ -1,0 +1,61 @@
+"""The WSGI application: webhooks skip the page middleware, pages keep all of it."""
+
+import io
+import json
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+
+from incidentdesk.models import Trigger
+from incidentdesk.wsgi import application
+from tests.conftest import signed_headers
+
+# Django signals close connections around each request, as in production: no test transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _call(method: str, path: str, body: bytes = b"", headers: dict | None = None) -> tuple[str, dict, bytes]:
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "wsgi.input": io.BytesIO(body),
+               "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/json", "HTTP_HOST": "localhost"}
+    for name, value in (headers or {}).items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    setup_testing_defaults(environ)
+    seen = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        seen["status"], seen["headers"] = status, dict(response_headers)
+
+    chunks = application(environ, start_response)
+    try:
+        content = b"".join(chunks)
+    finally:
+        getattr(chunks, "close", lambda: None)()
+    return seen["status"], seen["headers"], content
+
+
+def test_a_webhook_is_taken_without_the_page_middleware(hook_secrets, catalog):
+    body = json.dumps({"service": "status-page", "summary": "support tickets up 10x", "id": "wsgi-1"}).encode()
+    status, headers, content = _call("POST", "/hooks/generic/", body, signed_headers("generic", body))
+    assert status.startswith("202"), content
+    assert json.loads(content)["status"] == "accepted"
+    assert headers["Content-Length"] == str(len(content))
+    assert Trigger.objects.get().delivery_id
+    # No session, CSRF or clickjacking middleware ran: none of their headers or cookies.
+    assert "Set-Cookie" not in headers and "X-Frame-Options" not in headers and "Vary" not in headers
+
+
+def test_a_webhook_path_still_refuses_what_the_view_refuses(hook_secrets):
+    status, _, _ = _call("GET", "/hooks/generic/")
+    assert status.startswith("405")
+    status, _, content = _call("POST", "/hooks/generic/", b"{}")
+    assert status.startswith("401")
+    assert json.loads(content)["status"] == "rejected" and json.loads(content)["reason"]
+
+
+def test_pages_keep_every_middleware():
+    status, headers, _ = _call("GET", "/login/")
+    assert status.startswith("200")
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "csrftoken=" in headers.get("Set-Cookie", "")
+    status, headers, _ = _call("GET", "/")
+    assert status.startswith("302") and "/login/" in headers["Location"]
