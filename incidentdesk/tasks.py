@@ -13,8 +13,9 @@ logger = logging.getLogger(__name__)
 
 
 # In a storm the next alerts arrive within milliseconds: waiting this long after a small batch
-# lets them gather into one, instead of paying a batch's fixed cost for every few alerts.
-COALESCE_SECONDS = 0.05
+# lets them gather into one, instead of paying a batch's fixed cost for every few alerts. An
+# alert that finds the desk idle is grouped at once; one in a storm waits at most this long.
+COALESCE_SECONDS = 0.2
 
 
 @shared_task(bind=True, name="incidentdesk.process_triggers", acks_late=True,

@@ -91,32 +91,31 @@ def _receive(*, source: str, headers: Mapping[str, str], body: bytes, remote_add
 
 
 def _reject(keep: dict, status: int, reason: str) -> IntakeResult:
-    trigger = Trigger.objects.create(status=Trigger.Status.REJECTED, http_status=status, reason=reason, **keep)
-    logger.info("rejected %s webhook %s: %s", keep["source"], trigger.pk, reason)
-    return IntakeResult(status, {"status": "rejected", "reason": reason, "trigger": trigger.pk}, trigger.pk)
+    trigger_id = row_insert(Trigger, {"status": Trigger.Status.REJECTED, "http_status": status, "reason": reason, **keep})
+    logger.info("rejected %s webhook %s: %s", keep["source"], trigger_id, reason)
+    return IntakeResult(status, {"status": "rejected", "reason": reason, "trigger": trigger_id}, trigger_id)
 
 
 def _accept(keep: dict, delivery: Delivery) -> IntakeResult:
     reply = delivery.reply
     if not delivery.events:
         # Nothing to process (e.g. Slack's URL verification); kept for the record all the same.
-        trigger = Trigger.objects.create(
-            status=Trigger.Status.PROCESSED, http_status=200, delivery_id=None,
-            processed_at=clock.now(), reason="no events", **keep,
-        )
-        return IntakeResult(200, reply or {"status": "ok", "trigger": trigger.pk}, trigger.pk)
+        trigger_id = row_insert(Trigger, {
+            "status": Trigger.Status.PROCESSED, "http_status": 200, "delivery_id": None,
+            "processed_at": clock.now(), "reason": "no events", **keep,
+        })
+        return IntakeResult(200, reply or {"status": "ok", "trigger": trigger_id}, trigger_id)
     trigger_id = _first_copy_create(keep, delivery.delivery_id)
     if trigger_id is None:
         original = Trigger.objects.filter(
             source=keep["source"], delivery_id=delivery.delivery_id
-        ).exclude(status__in=[Trigger.Status.DUPLICATE, Trigger.Status.REJECTED]).first()
-        trigger = Trigger.objects.create(
-            status=Trigger.Status.DUPLICATE, http_status=200, delivery_id=delivery.delivery_id,
-            reason=f"retry of trigger {original.pk if original else '?'}", **keep,
-        )
+        ).exclude(status__in=[Trigger.Status.DUPLICATE, Trigger.Status.REJECTED]).values_list("pk", flat=True).first()
+        trigger_id = row_insert(Trigger, {
+            "status": Trigger.Status.DUPLICATE, "http_status": 200, "delivery_id": delivery.delivery_id,
+            "reason": f"retry of trigger {original or '?'}", **keep,
+        })
         return IntakeResult(
-            200, reply or {"status": "duplicate", "trigger": trigger.pk, "original": original and original.pk},
-            trigger.pk,
+            200, reply or {"status": "duplicate", "trigger": trigger_id, "original": original}, trigger_id,
         )
     return IntakeResult(202 if reply is None else 200, reply or {"status": "accepted", "trigger": trigger_id}, trigger_id)
 
