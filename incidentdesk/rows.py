@@ -1,11 +1,13 @@
 """Writing rows on the hot paths without the ORM's per-object cost.
 
 `row_insert` is `Model.objects.create` for one webhook per request: the statement is built
-once per model, not per row, and its values are bound on the server. `rows_update` writes many rows' fields back;
-Django's `bulk_update` builds a CASE WHEN per row and field; for a few dozen rows that costs
-more Python than the work it saves. On PostgreSQL the rows travel as one JSON document, read
-back as typed columns by `jsonb_to_recordset`: one short statement and one parameter whatever
-their number. Elsewhere `bulk_update` is good enough.
+once per model, not per row, and its values are bound on the server.
+
+`rows_update` and `rows_insert` write many rows at once. Django's `bulk_update` builds a CASE
+WHEN per row and field, and `bulk_create` prepares every value of every row in Python; for a
+batch of grouped alerts that costs more than the work it saves. On PostgreSQL the rows travel
+as one JSON document, read back as typed columns by `jsonb_to_recordset`: one short statement
+and one parameter whatever their number. Elsewhere Django's bulk methods are good enough.
 """
 
 import json
@@ -87,17 +89,44 @@ def rows_update(objs: Sequence[Model], fields: Sequence[str]) -> int:
     if connection.vendor != "postgresql":
         return model._default_manager.using(alias).bulk_update(objs, fields)
     meta = model._meta
-    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     qn = connection.ops.quote_name
-    table = qn(meta.db_table)
-    record = ", ".join(f"{qn(field.column)} {field.cast_db_type(connection)}" for field in columns[1:])
-    assignments = ", ".join(f"{qn(field.column)} = v.{qn(field.column)}" for field in columns[1:])
-    pk = qn(meta.pk.column)
-    sql = (
-        f"UPDATE {table} SET {assignments} "
-        f"FROM jsonb_to_recordset(%s::jsonb) AS v({pk} {meta.pk.cast_db_type(connection)}, {record}) "
-        f"WHERE {table}.{pk} = v.{pk}"
-    )
+    table, pk = qn(meta.db_table), qn(meta.pk.column)
+    columns = [meta.get_field(name) for name in fields]
+    assignments = ", ".join(f"{qn(field.column)} = v.{qn(field.column)}" for field in columns)
+    sql = (f"UPDATE {table} SET {assignments} FROM {_recordset(connection, [meta.pk, *columns])} "
+           f"WHERE {table}.{pk} = v.{pk}")
+    return _execute(connection, sql, objs, [meta.pk, *columns])
+
+
+def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> int:
+    """Insert every object in `objs` (all of one model, primary keys left to the database); rows inserted.
+
+    Unlike `bulk_create` it sets no primary key on the objects and runs no `pre_save`.
+    """
+    if not objs:
+        return 0
+    model = type(objs[0])
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return len(model._default_manager.using(alias).bulk_create(objs, ignore_conflicts=ignore_conflicts))
+    meta = model._meta
+    qn = connection.ops.quote_name
+    columns = [field for field in meta.concrete_fields if not field.primary_key]
+    names = ", ".join(qn(field.column) for field in columns)
+    sql = (f"INSERT INTO {qn(meta.db_table)} ({names}) SELECT {names} FROM {_recordset(connection, columns)}"
+           + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""))
+    return _execute(connection, sql, objs, columns)
+
+
+def _recordset(connection, columns: Sequence[Field]) -> str:
+    """The rows of the one JSON parameter as a table `v` with these typed columns."""
+    qn = connection.ops.quote_name
+    record = ", ".join(f"{qn(field.column)} {field.cast_db_type(connection)}" for field in columns)
+    return f"jsonb_to_recordset(%s::jsonb) AS v({record})"
+
+
+def _execute(connection, sql: str, objs: Sequence[Model], columns: Sequence[Field]) -> int:
     rows = [{field.column: getattr(obj, field.attname) for field in columns} for obj in objs]
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(rows, default=_json_default)])

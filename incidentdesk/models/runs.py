@@ -44,7 +44,9 @@ class Trigger(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["status", "received_at"], name="trigger_status_received"),
+            # Only the triggers waiting to be grouped, in the order they are taken: small however
+            # many have been processed, and a batch is read off it without sorting the backlog.
+            models.Index(fields=["id"], condition=Q(status="received"), name="trigger_waiting"),
         ]
 
     def __str__(self) -> str:
@@ -135,7 +137,8 @@ class RunEvent(models.Model):
     """One event of a trigger applied to a run: the run's own timeline of what vendors said."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
-    trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="run_events")
+    # No index of its own: the unique (trigger, index) constraint below serves lookups by trigger.
+    trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="run_events", db_index=False)
     index = models.PositiveSmallIntegerField(help_text="Position of the event in its delivery")
     kind = models.CharField(max_length=20)
     title = models.CharField(max_length=500)

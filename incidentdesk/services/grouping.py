@@ -10,7 +10,7 @@ from django.db.models import F, Q
 
 from approvals.audit import audit_append
 from incidentdesk import clock
-from incidentdesk.rows import rows_update
+from incidentdesk.rows import rows_insert, rows_update
 from incidentdesk.intake.events import TriggerEvent
 from incidentdesk.intake.normalisers import normalise
 from incidentdesk.models import Run, RunEvent, RunKey, Service, ServiceAlias, Trigger
@@ -225,7 +225,7 @@ class _Grouper:
                 list(self.dirty.values()),
                 ["last_event_at", "symptoms", "links", "reports_data_exposure", "status", "resolved_at"],
             )
-        RunEvent.objects.bulk_create(self.run_events, ignore_conflicts=True, batch_size=1000)
+        rows_insert(self.run_events, ignore_conflicts=True)
         processed_at = clock.now()
         for trigger in triggers:
             trigger.processed_at = processed_at
