@@ -2,12 +2,12 @@
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import transaction
 
-from approvals.models import AuditEntry, AuditHead
+from approvals.models import AuditCheck, AuditEntry, AuditHead
 from incidentdesk import clock
 
 GENESIS = "0" * 64
@@ -65,27 +65,68 @@ class ChainStatus:
     checked: int
     broken_seq: int | None = None
     problem: str = ""
+    through_seq: int = 0  # the last entry found intact
+    through_hash: str = GENESIS
+    full_check: "AuditCheck | None" = None  # the walk of the whole chain this status builds on
+    checked_since: int = 0  # entries added after that walk, checked now
 
 
-def audit_verify(batch_size: int = 2000) -> ChainStatus:
-    """Walk the chain from the first entry; report the first entry whose link or content is wrong."""
-    prev_hash = GENESIS
-    expected_seq = 1
+def audit_verify(*, after: tuple[int, str] = (0, GENESIS), batch_size: int = 2000) -> ChainStatus:
+    """Walk the chain from the entry after `after` (its seq and hash); report the first wrong entry.
+
+    `checked` counts the entries walked here, not those before `after`.
+    """
+    through_seq, prev_hash = after
     checked = 0
-    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=batch_size):
-        if entry.seq != expected_seq:
-            return ChainStatus(False, checked, entry.seq, f"entry {expected_seq} is missing")
-        if entry.prev_hash != prev_hash:
-            return ChainStatus(False, checked, entry.seq, "its previous-hash link does not match")
-        digest = _digest(prev_hash=entry.prev_hash, seq=entry.seq, at=entry.at, actor=entry.actor,
-                         action=entry.action, run_id=entry.run_id, service=entry.service,
-                         detail=entry.detail, touches_customer_data=entry.touches_customer_data)
-        if digest != entry.hash:
-            return ChainStatus(False, checked, entry.seq, "its content does not match its hash")
-        prev_hash = entry.hash
-        expected_seq += 1
+    for entry in AuditEntry.objects.filter(seq__gt=through_seq).order_by("seq").iterator(chunk_size=batch_size):
+        broken = _link_problem(entry, expected_seq=through_seq + 1, prev_hash=prev_hash)
+        if broken:
+            return ChainStatus(False, checked, entry.seq, broken, through_seq, prev_hash)
+        through_seq, prev_hash = entry.seq, entry.hash
         checked += 1
     head = AuditHead.objects.filter(pk=1).first()
-    if head and head.seq != checked:
-        return ChainStatus(False, checked, checked + 1, f"the head says {head.seq} entries, found {checked}")
-    return ChainStatus(True, checked)
+    if head and head.seq != through_seq:
+        return ChainStatus(False, checked, through_seq + 1, f"the head says {head.seq} entries, found {through_seq}",
+                           through_seq, prev_hash)
+    return ChainStatus(True, checked, through_seq=through_seq, through_hash=prev_hash)
+
+
+def _link_problem(entry: AuditEntry, *, expected_seq: int, prev_hash: str) -> str:
+    if entry.seq != expected_seq:
+        return f"entry {expected_seq} is missing"
+    if entry.prev_hash != prev_hash:
+        return "its previous-hash link does not match"
+    digest = _digest(prev_hash=entry.prev_hash, seq=entry.seq, at=entry.at, actor=entry.actor,
+                     action=entry.action, run_id=entry.run_id, service=entry.service,
+                     detail=entry.detail, touches_customer_data=entry.touches_customer_data)
+    if digest != entry.hash:
+        return "its content does not match its hash"
+    return ""
+
+
+def audit_check_full() -> AuditCheck:
+    """Walk the whole chain and keep the result (beat runs this; so does `verify_audit`)."""
+    started = clock.now()
+    status = audit_verify()
+    return AuditCheck.objects.create(
+        started_at=started, finished_at=clock.now(), ok=status.ok, checked=status.checked,
+        through_seq=status.through_seq, through_hash=status.through_hash,
+        broken_seq=status.broken_seq, problem=status.problem,
+    )
+
+
+def audit_chain_status() -> ChainStatus:
+    """The chain as a page shows it: the last full walk, and the entries added since checked now.
+
+    A page never walks the whole chain, which grows with every run: an entry older than the
+    last full walk that is changed afterwards is found by the next one (`AUDIT_CHECK_INTERVAL_SECONDS`).
+    With no walk yet, one is made here.
+    """
+    full = AuditCheck.objects.filter(finished_at__isnull=False).order_by("-finished_at", "-pk").first()
+    if full is None:
+        full = audit_check_full()
+    if not full.ok:
+        return ChainStatus(False, full.checked, full.broken_seq, full.problem, full.through_seq,
+                           full.through_hash, full_check=full)
+    since = audit_verify(after=(full.through_seq, full.through_hash))
+    return replace(since, checked=full.checked + since.checked, checked_since=since.checked, full_check=full)

@@ -47,3 +47,10 @@ def sweep() -> dict:
     from approvals.services import proposals_sweep
 
     return proposals_sweep()
+
+
+@shared_task(name="approvals.audit_check", acks_late=True)
+def audit_check() -> str:
+    from approvals.audit import audit_check_full
+
+    return str(audit_check_full())

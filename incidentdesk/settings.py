@@ -164,6 +164,8 @@ CELERY_TASK_PUBLISH_RETRY = False
 # as Django does per request instead, so the fixup's own close is pushed out of the way.
 CELERY_DB_REUSE_MAX = 1_000_000
 SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=30)
+# The whole audit chain is walked this often; pages check only the entries added since.
+AUDIT_CHECK_INTERVAL_SECONDS = env.int("AUDIT_CHECK_INTERVAL_SECONDS", default=3600)
 CELERY_BEAT_SCHEDULE = {
     "sweep-unprocessed": {
         "task": "incidentdesk.sweep",
@@ -172,6 +174,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-proposals": {
         "task": "approvals.sweep",
         "schedule": float(SWEEP_INTERVAL_SECONDS),
+    },
+    "audit-check": {
+        "task": "approvals.audit_check",
+        "schedule": float(AUDIT_CHECK_INTERVAL_SECONDS),
     },
 }
 

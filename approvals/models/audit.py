@@ -38,3 +38,23 @@ class AuditHead(models.Model):
 
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class AuditCheck(models.Model):
+    """One walk of the whole chain, kept so that pages check only the entries added since."""
+
+    started_at = models.DateTimeField(default=clock.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    checked = models.PositiveBigIntegerField(default=0, help_text="Entries found intact")
+    through_seq = models.PositiveBigIntegerField(default=0, help_text="Last entry found intact")
+    through_hash = models.CharField(max_length=64, default="0" * 64)
+    broken_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    problem = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-finished_at"]
+        get_latest_by = "finished_at"
+
+    def __str__(self) -> str:
+        return f"audit check {self.finished_at}: {'intact' if self.ok else f'broken at #{self.broken_seq}'}"

@@ -1,4 +1,4 @@
-"""The audit trail, for the whole desk and for one run, with the hash chain verified."""
+"""The audit trail, for the whole desk and for one run, with the state of its hash chain."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from approvals.audit import audit_verify
+from approvals.audit import audit_chain_status
 from incidentdesk.selectors import AuditFilters, audit_actions, audit_entries_for, run_get_for
 
 PAGE_SIZE = 100
@@ -20,7 +20,7 @@ def _render(request: HttpRequest, *, run=None) -> HttpResponse:
         "filters": filters,
         "actions": audit_actions(),
         "page": Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page")),
-        "chain": audit_verify(),
+        "chain": audit_chain_status(),
     }
     template = "audit/list.html#entries" if request.htmx else "audit/list.html"
     return render(request, template, context)
