@@ -90,7 +90,7 @@ def hooks(hook_secrets):
 
 @pytest.fixture
 def eager_on_commit(django_capture_on_commit_callbacks):
-    """Run on_commit callbacks (enqueues) as they are registered, as a committed request would."""
+    """Run on_commit callbacks (enqueues) when the test ends, as a committed request would."""
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         yield callbacks
 

@@ -28,25 +28,61 @@ PERSONAL_KINDS = frozenset({"email", "card", "phone", "national_id"})
 
 
 def collection_start(*, run: Run) -> None:
-    """Create the per-source rows and enqueue every source at once, after commit."""
+    """Create the per-source rows and enqueue every configured source at once, after commit.
+
+    A source with no connector configured is a gap from the start (audited as a failed read,
+    as a task would have): no task is queued only to find that out.
+    """
     now = clock.now()
+    unconfigured = _unconfigured_sources()
     SourceCollection.objects.bulk_create(
-        [SourceCollection(run=run, source=source) for source in SOURCES], ignore_conflicts=True
+        [
+            SourceCollection(run=run, source=source, state=SourceCollection.State.FAILED, reason="not_configured",
+                             detail=unconfigured[source][:1000], finished_at=now)
+            if source in unconfigured else SourceCollection(run=run, source=source)
+            for source in SOURCES
+        ],
+        ignore_conflicts=True,
     )
+    service = run.service.name if run.service else ""
+    for source, detail in unconfigured.items():
+        audit_append(actor="desk", action="source.read_failed", run_id=run.pk, service=service,
+                     detail={"source": source, "reason": "not_configured", "detail": detail[:500]})
     run.collection = Run.Collection.COLLECTING
     run.collection_started_at = now
     run.collection_deadline_at = now + timedelta(seconds=settings.COLLECT_RUN_DEADLINE_SECONDS)
     run.save(update_fields=["collection", "collection_started_at", "collection_deadline_at"])
-    transaction.on_commit(lambda: collection_enqueue(run_id=run.pk))
+    waiting = [source for source in SOURCES if source not in unconfigured]
+    transaction.on_commit(lambda: collection_enqueue(run_id=run.pk, sources=waiting))
 
 
-def collection_enqueue(*, run_id: int) -> bool:
+def _unconfigured_sources() -> dict[str, str]:
+    """Sources with no connector configured, and what is missing for each."""
+    missing = {}
+    for source in SOURCES:
+        try:
+            connectors_for(source)
+        except SourceError as exc:
+            if exc.reason == "not_configured":
+                missing[source] = exc.detail
+        except Exception:  # a connector that cannot even be built: its task records the error
+            logger.exception("connectors for %s could not be built", source)
+    return missing
+
+
+def collection_enqueue(*, run_id: int, sources: list[str] | None = None) -> bool:
+    """Queue the collection of `sources` (by default every one still waiting) and the run's deadline."""
     from incidentdesk.tasks import collect_source, finish_collection
 
+    if sources is None:
+        sources = list(SourceCollection.objects.filter(run_id=run_id, state=SourceCollection.State.WAITING)
+                       .values_list("source", flat=True))
     try:
-        for source in SOURCES:
+        for source in sources:
             collect_source.delay(run_id, source)
-        finish_collection.apply_async((run_id,), countdown=settings.COLLECT_RUN_DEADLINE_SECONDS)
+        # With nothing to wait for, the packet is built at once (and not in the caller's task).
+        countdown = settings.COLLECT_RUN_DEADLINE_SECONDS if sources else 0
+        finish_collection.apply_async((run_id,), countdown=countdown)
     except Exception as exc:  # broker down: the sweeper re-enqueues runs still waiting
         logger.warning("broker unavailable, collection of run %s left for the sweeper: %s", run_id, exc)
         return False

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from approvals.models import AuditEntry
-from collectors.base import SOURCES, Fetched, Record, SourceError
+from collectors.base import SOURCES, Fetched, NotConfigured, Record, SourceError
 from collectors.registry import backend
 from incidentdesk.models import Evidence, Run, SourceCollection
 from incidentdesk.services.collection import collection_maybe_complete, source_collect
@@ -174,3 +174,52 @@ def test_a_packet_built_from_less_evidence_never_replaces_a_newer_one(hooks, cat
     kept = packets._packet_store(run, {**newest.data, "text": "older view"}, older_view, True)
     assert kept.pk == newest.pk
     assert run.packets.count() == 1
+
+
+class Unconfigured(Answers):
+    """Like Answers, but the sources named have no connector configured at all."""
+
+    def __init__(self, missing: set[str], **answers):
+        super().__init__(**answers)
+        self.missing = missing
+
+    def __call__(self, source: str):
+        if source in self.missing:
+            raise NotConfigured(f"{source.upper()}_URL is not set")
+        return super().__call__(source)
+
+
+def test_a_source_with_no_connector_configured_is_a_gap_from_the_start_and_gets_no_task(
+        hooks, catalog, monkeypatch, django_capture_on_commit_callbacks):
+    queued, deadlines = [], []
+    monkeypatch.setattr("incidentdesk.tasks.collect_source.delay", lambda run_id, source: queued.append(source))
+    monkeypatch.setattr("incidentdesk.tasks.finish_collection.apply_async",
+                        lambda args, countdown: deadlines.append(countdown))
+    answers = Unconfigured({"runbooks", "feature_flags"})
+    with django_capture_on_commit_callbacks(execute=True):
+        run = open_run(hooks, answers)
+
+    assert sorted(queued) == sorted(set(SOURCES) - {"runbooks", "feature_flags"})
+    assert deadlines == [30]  # the run's deadline, for the sources still to answer
+    gaps = SourceCollection.objects.filter(run=run, state=SourceCollection.State.FAILED)
+    assert {(g.source, g.reason) for g in gaps} == {("runbooks", "not_configured"), ("feature_flags", "not_configured")}
+    assert "RUNBOOKS_URL" in gaps.get(source="runbooks").detail
+    failed_reads = AuditEntry.objects.filter(action="source.read_failed", run_id=run.pk)
+    assert {e.detail["source"] for e in failed_reads} == {"runbooks", "feature_flags"}
+
+    collect_all(run, answers)
+    packet = run.packets.get()
+    assert {"source": "runbooks", "reason": "not_configured"} in packet.data["gaps"]
+    assert "runbooks" not in answers.calls and "feature_flags" not in answers.calls
+
+
+def test_a_run_with_no_source_configured_gets_its_packet_without_any_collection_task(
+        hooks, catalog, monkeypatch, django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr("incidentdesk.tasks.collect_source.delay", lambda run_id, source: queued.append(source))
+    with django_capture_on_commit_callbacks(execute=True):
+        run = open_run(hooks, Unconfigured(set(SOURCES)))
+    assert queued == []
+    run.refresh_from_db()
+    assert run.collection == Run.Collection.DONE
+    assert {g["source"] for g in run.packets.get().data["gaps"]} == set(SOURCES)

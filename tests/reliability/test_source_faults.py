@@ -80,29 +80,29 @@ def answers_with(body: bytes, *, declare_length: bool = True):
 
 
 @pytest.fixture
-def collecting_run(catalog) -> Run:
-    now = clock.now()
-    run = Run.objects.create(
-        title="checkout-api 5xx > 5%", service=Service.objects.get(name="checkout-api"), trigger_source="generic",
-        triggered_at=now, first_seen_at=now, last_event_at=now,
-    )
-    collection_start(run=run)  # inside the test's transaction: nothing is enqueued
-    return run
+def prometheus_at(monkeypatch, settings, catalog):
+    """Point the metrics source at `url`, then open a run collecting from it.
 
-
-@pytest.fixture
-def prometheus_at(monkeypatch, settings):
+    Which sources are configured is decided when the run's collection starts.
+    """
     settings.COLLECT_SOURCE_DEADLINE_SECONDS = 2.0
 
-    def point(url: str) -> None:
+    def point(url: str) -> Run:
         monkeypatch.setenv("PROMETHEUS_URL", url)
+        now = clock.now()
+        run = Run.objects.create(
+            title="checkout-api 5xx > 5%", service=Service.objects.get(name="checkout-api"),
+            trigger_source="generic", triggered_at=now, first_seen_at=now, last_event_at=now,
+        )
+        collection_start(run=run)  # inside the test's transaction: nothing is enqueued
+        return run
 
     return point
 
 
-def test_a_source_that_never_answers_is_cut_at_its_deadline_and_recorded_as_a_gap(collecting_run, prometheus_at):
+def test_a_source_that_never_answers_is_cut_at_its_deadline_and_recorded_as_a_gap(prometheus_at):
     with raw_server(never_answers) as (url, accepted):
-        prometheus_at(url)
+        collecting_run = prometheus_at(url)
         started = time.monotonic()
         outcome = source_collect(run_id=collecting_run.pk, source="metrics")
         elapsed = time.monotonic() - started
@@ -114,9 +114,9 @@ def test_a_source_that_never_answers_is_cut_at_its_deadline_and_recorded_as_a_ga
     assert not Evidence.objects.filter(run=collecting_run, source="metrics").exists()
 
 
-def test_a_run_with_a_hanging_source_still_gets_a_packet_that_names_the_gap(collecting_run, prometheus_at):
+def test_a_run_with_a_hanging_source_still_gets_a_packet_that_names_the_gap(prometheus_at):
     with raw_server(never_answers) as (url, _):
-        prometheus_at(url)
+        collecting_run = prometheus_at(url)
         for source in ("metrics", "logs", "deploys"):
             source_collect(run_id=collecting_run.pk, source=source)
     collection_maybe_complete(run_id=collecting_run.pk, deadline_passed=True)
@@ -127,11 +127,11 @@ def test_a_run_with_a_hanging_source_still_gets_a_packet_that_names_the_gap(coll
 
 
 @pytest.mark.parametrize("declare_length", [True, False], ids=["declared", "streamed"])
-def test_a_ten_megabyte_answer_is_refused_at_the_cap_without_reading_it_all(collecting_run, prometheus_at,
+def test_a_ten_megabyte_answer_is_refused_at_the_cap_without_reading_it_all(prometheus_at,
                                                                              declare_length):
     huge = b'{"status":"success","data":{"resultType":"matrix","result":[' + b" " * (10 * 1024 * 1024) + b"]}}"
     with raw_server(answers_with(huge, declare_length=declare_length)) as (url, _):
-        prometheus_at(url)
+        collecting_run = prometheus_at(url)
         outcome = source_collect(run_id=collecting_run.pk, source="metrics")
     metrics = SourceCollection.objects.get(run=collecting_run, source="metrics")
     assert outcome == "gap: malformed"
@@ -140,10 +140,10 @@ def test_a_ten_megabyte_answer_is_refused_at_the_cap_without_reading_it_all(coll
     assert not Evidence.objects.filter(run=collecting_run, source="metrics").exists()
 
 
-def test_an_answer_that_is_not_utf8_becomes_a_malformed_gap(collecting_run, prometheus_at):
+def test_an_answer_that_is_not_utf8_becomes_a_malformed_gap(prometheus_at):
     garbage = b'{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"service":"\xff\xfe\xc3"}}]}}'
     with raw_server(answers_with(garbage)) as (url, _):
-        prometheus_at(url)
+        collecting_run = prometheus_at(url)
         outcome = source_collect(run_id=collecting_run.pk, source="metrics")
     metrics = SourceCollection.objects.get(run=collecting_run, source="metrics")
     assert outcome == "gap: malformed"
