@@ -125,7 +125,7 @@ def main() -> None:
     parser.add_argument("--retries", type=float, default=0.1, help="share of alerts sent again, same bytes")
     parser.add_argument("--concurrency", type=int, default=16, help="connections of the load generator")
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--web-threads", type=int, default=8)
+    parser.add_argument("--web-threads", type=int, default=4)
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument("--port", type=int, default=8031)
     parser.add_argument("--profile", metavar="DIR", help="py-spy record the web and Celery workers into DIR (slows them)")
@@ -241,6 +241,8 @@ def main() -> None:
             "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
             "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
             "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
+            # Which of the replies, in sending order, were the slowest ten: warm-up or mid-storm.
+            "slowest_positions": sorted(r.index for r in sorted(replies, key=lambda r: r.latency)[-10:]),
             "grouped_seconds_after_storm": round(grouped_after, 2),
             "replies": dict(statuses), "client_errors": dict(errors),
             # A retry can overtake its original; then the original is the one acknowledged as a duplicate.
