@@ -2,8 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from incidentdesk.rows import rows_update
 from incidentdesk.models import Run, Service
+from incidentdesk.rows import rows_update
 from incidentdesk.services.catalog import catalog_load
 from tests.conftest import CATALOG
 
@@ -59,3 +59,23 @@ def test_many_rows_are_one_statement_on_postgresql(django_assert_max_num_queries
     with django_assert_max_num_queries(1):
         assert rows_update(runs, ["status"]) == 50
     assert Run.objects.filter(status=Run.Status.RESOLVED).count() == 50
+
+
+def test_rows_insert_writes_every_row_and_skips_conflicts_when_asked(hook_secrets, hooks, catalog):
+    from incidentdesk.models import RunEvent, Trigger
+    from incidentdesk.rows import rows_insert
+
+    hooks.post("generic", {"service": "status-page", "summary": "support tickets up 10x", "id": "rows-1"})
+    trigger = Trigger.objects.get()
+    run = _run("target")
+    events = [RunEvent(trigger=trigger, index=i, run=run, kind="trigger", title=f"event {i}",
+                       occurred_at=AT + timedelta(seconds=i)) for i in (5, 6, 7)]
+    assert rows_insert(events) == 3
+    again = [RunEvent(trigger=trigger, index=i, run=run, kind="joined", title="again", occurred_at=AT) for i in (7, 8)]
+    from django.db import connection
+
+    # PostgreSQL counts the rows written; elsewhere bulk_create reports the rows it was given.
+    assert rows_insert(again, ignore_conflicts=True) == (1 if connection.vendor == "postgresql" else 2)
+    stored = {e.index: (e.title, e.occurred_at) for e in RunEvent.objects.filter(run=run)}
+    assert stored == {5: ("event 5", AT + timedelta(seconds=5)), 6: ("event 6", AT + timedelta(seconds=6)),
+                      7: ("event 7", AT + timedelta(seconds=7)), 8: ("again", AT)}

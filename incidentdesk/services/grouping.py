@@ -10,10 +10,10 @@ from django.db.models import F, Q
 
 from approvals.audit import audit_append
 from incidentdesk import clock
-from incidentdesk.rows import rows_insert, rows_update
 from incidentdesk.intake.events import TriggerEvent
 from incidentdesk.intake.normalisers import normalise
 from incidentdesk.models import Run, RunEvent, RunKey, Service, ServiceAlias, Trigger
+from incidentdesk.rows import rows_insert, rows_update
 
 logger = logging.getLogger(__name__)
 MAX_SYMPTOMS = 20

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 
@@ -16,8 +17,8 @@ from incidentdesk.intake.events import Delivery, PayloadError, SignatureError
 from incidentdesk.intake.normalisers import NORMALISERS, normalise
 from incidentdesk.intake.signatures import verify
 from incidentdesk.models import Trigger
-from incidentdesk.services.grouping_request import grouping_request
 from incidentdesk.rows import row_insert
+from incidentdesk.services.grouping_request import grouping_request
 
 logger = logging.getLogger(__name__)
 
