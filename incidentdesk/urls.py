@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from incidentdesk.views import hooks
 
@@ -12,6 +12,10 @@ def healthz(request):
 
 urlpatterns = [
     path("hooks/<slug:source>/", hooks.hook, name="hook"),
+    # Anything else under hooks/ (a URL without its trailing slash, a mistyped source) reaches
+    # the same view: taken if it names a source, else a 404 that says why, the attempt kept.
+    # Webhooks skip the middleware that would redirect, and vendors do not follow redirects.
+    re_path(r"^hooks/(?P<source>.*)$", hooks.hook),
     path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

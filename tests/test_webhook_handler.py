@@ -59,3 +59,20 @@ def test_pages_keep_every_middleware():
     assert "csrftoken=" in headers.get("Set-Cookie", "")
     status, headers, _ = _call("GET", "/")
     assert status.startswith("302") and "/login/" in headers["Location"]
+
+
+def test_a_webhook_url_without_its_trailing_slash_is_taken_too(hook_secrets, catalog):
+    body = json.dumps({"service": "status-page", "summary": "support tickets up 10x", "id": "wsgi-2"}).encode()
+    status, _, content = _call("POST", "/hooks/generic", body, signed_headers("generic", body))
+    assert status.startswith("202"), content
+    assert Trigger.objects.get().source == "generic"
+
+
+@pytest.mark.parametrize("path", ["/hooks/", "/hooks/generic/extra", "/hooks/no-such-vendor"])
+def test_any_other_path_under_hooks_gets_a_404_that_says_why_and_is_kept(hook_secrets, path):
+    status, headers, content = _call("POST", path, b'{"a": 1}')
+    assert status.startswith("404")
+    reply = json.loads(content)
+    assert reply["status"] == "rejected" and "unknown source" in reply["reason"]
+    kept = Trigger.objects.get(pk=reply["trigger"])
+    assert kept.status == Trigger.Status.REJECTED and bytes(kept.body) == b'{"a": 1}'

@@ -63,7 +63,7 @@ def _concrete_paths(patterns=None, prefix: str = "") -> list[str]:
     found = []
     for entry in patterns if patterns is not None else get_resolver().url_patterns:
         route = str(entry.pattern)
-        if route.startswith(("admin/", "hooks/", "^admin/")):
+        if route.startswith(("admin/", "hooks/", "^admin/", "^hooks/")):
             continue
         if isinstance(entry, URLResolver):
             found += _concrete_paths(entry.url_patterns, prefix + route)
