@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.storm_load import percentile, send_all  # noqa: E402
+from bench.storm_pages import PageWatcher, session_cookie  # noqa: E402
 from bench.storm_payloads import VENDORS, service_names, storm  # noqa: E402
 
 DB = "incidentdesk_storm"
@@ -151,11 +152,12 @@ def main() -> None:
     redis.Redis.from_url(REDIS).flushdb()
     names = service_names(args.services)
     catalog_load(catalog={
-        "teams": [{"name": f"storm-team-{t}", "members": [], "oncall": f"oncall-{t}", "slack_channel": ""}
-                  for t in range(4)],
+        "teams": [{"name": f"storm-team-{t}", "members": ["storm-watcher"] if t == 0 else [],
+                   "oncall": f"oncall-{t}", "slack_channel": ""} for t in range(4)],
         "services": [{"name": name, "team": f"storm-team-{i % 4}", "tier": 1, "aliases": [f"svc{i}"]}
                      for i, name in enumerate(names)],
     })
+    cookie = session_cookie("storm-watcher")
     connection.close()
 
     var = ROOT / "var"
@@ -193,8 +195,11 @@ def main() -> None:
                   "postgres": cpu_seconds(pids_named("postgres")), "redis": cpu_seconds(pids_named("redis-server")),
                   "load generator": cpu_seconds([os.getpid()]), "machine": machine_busy_seconds()}
 
+        watcher = PageWatcher(f"http://127.0.0.1:{args.port}", cookie)
+        watcher.start()
         replies, started, ended = send_all("127.0.0.1", args.port, [a.raw for a in requests],
                                            concurrency=args.concurrency)
+        watcher.stop()
         sent_for = ended - started
 
         # Every trigger grouped: nothing left waiting.
@@ -260,8 +265,14 @@ def main() -> None:
             "cpu_seconds": {k: round(after[k] - before[k], 1) for k in before},
             "machine_cores_busy": round((after["machine"] - before["machine"]) / (settled - started), 2),
             "settled_seconds_after_storm": round(settled - ended, 2),
+            # The pages a responder opens, fetched every 0.5 s during the storm.
+            "pages": {label: {"fetched": len(got), "statuses": dict(Counter(s for s, _ in got)),
+                              "p50_ms": round(percentile([t for _, t in got], 0.50) * 1000, 1),
+                              "max_ms": round(max(t for _, t in got) * 1000, 1)}
+                      for label, got in watcher.samples.items()},
         }
-        ok = (waiting == 0 and processed == events == args.alerts and attached_twice == 0
+        pages_ok = bool(report["pages"]) and all(set(p["statuses"]) == {200} for p in report["pages"].values())
+        ok = (pages_ok and waiting == 0 and processed == events == args.alerts and attached_twice == 0
               and runs == args.services == len(runs_per_service) and not errors
               and statuses[202] == args.alerts and duplicates == len(retries)
               and report["retries_acknowledged_duplicate"] + report["retries_accepted_as_new"] == len(retries))
@@ -271,6 +282,9 @@ def main() -> None:
         print(f"accepted {report['accepted_per_second']:.0f}/s; latency p50 {report['p50_ms']} ms, "
               f"p99 {report['p99_ms']} ms, max {report['max_ms']} ms; replies {dict(statuses)}")
         print(f"every alert grouped {grouped_after:.2f} s after the storm's last reply")
+        for label, page in report["pages"].items():
+            print(f"during the storm, {label}: {page['fetched']} fetches {page['statuses']}, "
+                  f"p50 {page['p50_ms']} ms, max {page['max_ms']} ms")
         print(f"{runs} runs for {len(runs_per_service)} services; {events} alerts attached "
               f"({attached_twice} twice); {processed} processed, {duplicates} retries kept as duplicates "
               f"({report['retries_accepted_as_new']} accepted as new), {waiting} still waiting, {rejected} rejected")
