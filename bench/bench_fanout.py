@@ -6,6 +6,10 @@ source, posts webhooks, and reports how long each run took to have every source'
 against the slowest source and the sum of all delays.
 
     .venv/bin/python bench/bench_fanout.py [--runs 5]
+
+With `--together N`, N webhooks about N services arrive at once, as in a storm, and what is
+reported is how long until every one of the N runs has all its evidence; `--pool` and
+`--concurrency` set the worker's pool (threads, 12 by default).
 """
 
 import argparse
@@ -45,9 +49,46 @@ def delayed_server(delays: dict[str, float]) -> ThreadingHTTPServer:
     return server
 
 
+def _post(client, service: str) -> None:
+    response = client.post("/hooks/generic/", data=json.dumps(
+        {"service": service, "summary": "benchmark alert", "id": f"{service}-{time.time()}"}),
+        content_type="application/json", secure=True, headers={"Authorization": "Bearer bench"})
+    assert response.status_code == 202, response.content
+
+
+def together(client, args, delays: dict[str, float]) -> None:
+    from django.db.models import Count
+
+    from incidentdesk.models import Run
+
+    _post(client, "bench-svc-0")  # warms the worker's connections
+    while not Run.objects.filter(collection=Run.Collection.DONE).exists():
+        time.sleep(0.05)
+    started = time.monotonic()
+    for i in range(1, args.together + 1):
+        _post(client, f"bench-svc-{i}")
+    done_at: dict[int, float] = {}
+    while len(done_at) < args.together:
+        for pk in Run.objects.filter(collection=Run.Collection.DONE).exclude(service__name="bench-svc-0") \
+                .exclude(pk__in=done_at).values_list("pk", flat=True):
+            done_at[pk] = time.monotonic() - started
+        if time.monotonic() - started > 300:
+            raise SystemExit(f"only {len(done_at)} of {args.together} runs complete within 300 s")
+        time.sleep(0.05)
+    times = sorted(done_at.values())
+    evidence = Run.objects.filter(pk__in=done_at).aggregate(n=Count("evidence"))["n"]
+    print(f"{args.together} runs at once, {len(delays)} sources each answering after "
+          f"{min(delays.values()):.2f} to {max(delays.values()):.2f} s; worker {args.pool} x {args.concurrency}")
+    print(f"every run's evidence complete: first after {times[0]:.2f} s, median {times[len(times) // 2]:.2f} s, "
+          f"last after {times[-1]:.2f} s ({evidence} evidence rows)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--together", type=int, default=0, help="open this many runs at once instead")
+    parser.add_argument("--pool", default="threads")
+    parser.add_argument("--concurrency", type=int, default=12)
     args = parser.parse_args()
     rng = random.Random(7)
     delays = {source: round(rng.uniform(0.2, 2.0), 2) for source in SOURCES}
@@ -65,7 +106,8 @@ def main() -> None:
     os.environ.update(env)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "incidentdesk", "worker", "--pool=threads", "--concurrency=12",
+        [sys.executable, "-m", "celery", "-A", "incidentdesk", "worker", f"--pool={args.pool}",
+         f"--concurrency={args.concurrency}",
          "--loglevel=WARNING", "--without-gossip", "--without-mingle"], cwd=ROOT, env=env)
     try:
         import django
@@ -81,17 +123,18 @@ def main() -> None:
         redis.Redis.from_url(env["REDIS_URL"]).flushdb()
         catalog_load(catalog={
             "teams": [{"name": "bench-team", "members": [], "oncall": "", "slack_channel": ""}],
-            "services": [{"name": f"bench-svc-{i}", "team": "bench-team", "tier": 1} for i in range(args.runs + 1)],
+            "services": [{"name": f"bench-svc-{i}", "team": "bench-team", "tier": 1}
+                         for i in range(max(args.runs, args.together) + 1)],
         })
         client = Client(HTTP_HOST="localhost")
         time.sleep(3)  # let the worker connect
+        if args.together:
+            together(client, args, delays)
+            return
         results = []
         for i in range(args.runs + 1):
             started = time.monotonic()
-            response = client.post("/hooks/generic/", data=json.dumps(
-                {"service": f"bench-svc-{i}", "summary": "benchmark alert", "id": f"bench-{i}-{time.time()}"}),
-                content_type="application/json", secure=True, headers={"Authorization": "Bearer bench"})
-            assert response.status_code == 202, response.content
+            _post(client, f"bench-svc-{i}")
             while True:
                 run = Run.objects.filter(service__name=f"bench-svc-{i}", collection=Run.Collection.DONE).first()
                 if run:

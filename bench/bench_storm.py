@@ -127,7 +127,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="connections of the load generator")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=4)
-    parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--worker-pool", default="threads", help="as in the Procfile")
+    parser.add_argument("--worker-concurrency", type=int, default=32)
     parser.add_argument("--port", type=int, default=8031)
     parser.add_argument("--profile", metavar="DIR", help="py-spy record the web and Celery workers into DIR (slows them)")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON too")
@@ -165,7 +166,7 @@ def main() -> None:
     worker_log, web_log = var / "storm-worker.log", var / "storm-web.log"
     worker_log.write_text("")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "incidentdesk", "worker", "--loglevel=INFO", "--pool=prefork",
+        [sys.executable, "-m", "celery", "-A", "incidentdesk", "worker", "--loglevel=INFO", f"--pool={args.worker_pool}",
          f"--concurrency={args.worker_concurrency}", "--without-gossip", "--without-mingle",
          "--without-heartbeat", "-n", f"storm-{os.getpid()}@%h"],
         cwd=ROOT, env={**env, "LOG_LEVEL": "INFO"}, stdout=open(worker_log, "ab"), stderr=subprocess.STDOUT,
@@ -240,7 +241,7 @@ def main() -> None:
         report = {
             "alerts": args.alerts, "retries_sent": len(retries), "requests": len(requests),
             "web": f"granian {args.web_workers} WSGI workers of {args.web_threads} threads",
-            "worker": f"celery prefork {args.worker_concurrency}", "concurrency": args.concurrency,
+            "worker": f"celery {args.worker_pool} {args.worker_concurrency}", "concurrency": args.concurrency,
             "storm_seconds": round(sent_for, 2),
             "accepted_per_second": round(accepted / sent_for, 1),
             "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
