@@ -1,7 +1,7 @@
 """A collectors backend with no sources: every source of every run is a gap (`not_configured`).
 
-The storm benchmark measures intake and grouping; this keeps each new run's collection to
-ten quick gaps and a packet that says so.
+The storm benchmark measures intake and grouping; with this, each new run's collection is ten
+gaps from the start (no source task is queued) and a packet that says so.
 """
 
 from collectors.base import NotConfigured
