@@ -163,7 +163,7 @@ CELERY_TASK_PUBLISH_RETRY = False
 # set: a new PostgreSQL backend per task. incidentdesk/celery.py handles connections per task
 # as Django does per request instead, so the fixup's own close is pushed out of the way.
 CELERY_DB_REUSE_MAX = 1_000_000
-SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=30)
+SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=10)
 # The whole audit chain is walked this often; pages check only the entries added since.
 AUDIT_CHECK_INTERVAL_SECONDS = env.int("AUDIT_CHECK_INTERVAL_SECONDS", default=3600)
 CELERY_BEAT_SCHEDULE = {
@@ -198,8 +198,9 @@ RUN_JOIN_WINDOW_MINUTES = env.int("RUN_JOIN_WINDOW_MINUTES", default=60)
 # Slack channels whose messages open runs (ids or names, e.g. C0INC,#incidents); empty: every
 # channel the Slack app is a member of.
 SLACK_WATCHED_CHANNELS = env.list("SLACK_WATCHED_CHANNELS", default=[])
-# Triggers processed later than this are re-enqueued by the sweeper.
-SWEEP_STALE_SECONDS = env.int("SWEEP_STALE_SECONDS", default=60)
+# Triggers still waiting this long are handed to a new grouping task by the sweeper: a live one
+# takes the oldest first and renews its request every batch, so none is making progress on them.
+SWEEP_STALE_SECONDS = env.int("SWEEP_STALE_SECONDS", default=30)
 
 # Collection
 COLLECT_SOURCE_DEADLINE_SECONDS = env.float("COLLECT_SOURCE_DEADLINE_SECONDS", default=5.0)

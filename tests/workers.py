@@ -47,9 +47,10 @@ def celery_reconnect() -> None:
 
 
 class Worker:
-    def __init__(self, env: dict, concurrency: int) -> None:
+    def __init__(self, env: dict, concurrency: int, pool: str = "prefork") -> None:
         self.env = env
         self.concurrency = concurrency
+        self.pool = pool
         self.process: subprocess.Popen | None = None
         self.log = ROOT / "var" / f"worker-{os.getpid()}.log"
         self.log_start = 0
@@ -59,7 +60,7 @@ class Worker:
         self.log_start = self.log.stat().st_size if self.log.exists() else 0
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "incidentdesk", "worker", "--loglevel=INFO",
-             f"--concurrency={self.concurrency}", "--pool=prefork", "--without-heartbeat",
+             f"--concurrency={self.concurrency}", f"--pool={self.pool}", "--without-heartbeat",
              "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
             cwd=ROOT, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
             start_new_session=True,

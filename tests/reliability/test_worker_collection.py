@@ -7,6 +7,7 @@ import pytest
 from django.db.models import Count
 
 from incidentdesk.models import Evidence, Run, SourceCollection, Trigger
+from incidentdesk.services.sweeper import sweep_run
 from tests.intake.test_intake_flow import alertmanager, pagerduty
 from tests.reliability.fake_prometheus import FakePrometheus
 from tests.workers import Worker, wait_for
@@ -53,6 +54,49 @@ def test_a_worker_killed_mid_collection_leaves_a_complete_run_without_duplicates
     duplicates = (Evidence.objects.filter(run=run).values("source", "ref").annotate(n=Count("id")).filter(n__gt=1))
     assert not duplicates.exists()
     assert len(prometheus.requests) > 1
+
+
+def test_a_thread_pool_worker_killed_mid_collection_is_made_good_by_the_sweeper(
+        celery_worker_env, hooks, catalog, settings):
+    """The Procfile's worker is one process of threads: killed, it takes every task it held,
+    the grouping task's request in Redis included, until that request expires."""
+    settings.SWEEP_STALE_SECONDS = 5
+    with FakePrometheus(hold_first=30) as prometheus:
+        env = dict(celery_worker_env, PROMETHEUS_URL=prometheus.url, COLLECT_SOURCE_DEADLINE_SECONDS="10",
+                   COLLECT_RUN_DEADLINE_SECONDS="3")
+        worker = Worker(env, concurrency=8, pool="threads")
+        replacement = Worker(env, concurrency=8, pool="threads")
+        worker.start()
+        try:
+            hooks.post("pagerduty", pagerduty("incident.triggered"), headers={"X-Webhook-Id": "w-threads"})
+            assert prometheus.first_request.wait(60), "the metrics collection never reached Prometheus"
+            os.killpg(worker.process.pid, signal.SIGKILL)  # the metrics read and the run's deadline task die
+            worker.process.wait()
+            prometheus.release.set()
+            replacement.start()
+
+            def finished() -> Run | None:
+                sweep_run()
+                return _finished_run()
+
+            run = wait_for(finished, timeout=60, interval=1, what="the sweeper to finish the run")
+            # A webhook after the kill may find the dead grouping task's request still set: the
+            # sweeper hands it to a new task once the request has expired and the trigger is stale.
+            hooks.post("alertmanager", alertmanager("firing", service="payments-gateway"))
+
+            def grouped_after_kill() -> bool:
+                sweep_run()
+                return Run.objects.filter(service__name="payments-gateway").exists()
+
+            wait_for(grouped_after_kill, timeout=60, interval=1, what="a webhook after the kill to open its run")
+        finally:
+            worker.stop()
+            replacement.stop()
+    assert not run.collections.exclude(
+        state__in=[SourceCollection.State.DONE, SourceCollection.State.FAILED]).exists()
+    gaps = {g["source"]: g["reason"] for g in run.packets.order_by("-version").first().data["gaps"]}
+    assert gaps["metrics"] == "timeout"
+    assert Run.objects.filter(service__name="checkout-api").count() == 1
 
 
 def _idle(worker) -> bool:
