@@ -17,8 +17,13 @@ from datetime import date, datetime, time
 from django.db import connections, router
 from django.db.models import Field, Model
 
-_INSERTS: dict[tuple, tuple[str, list[Field]]] = {}
+_INSERTS: dict[tuple, tuple[str, list[Field], frozenset[str]]] = {}
 _DEFAULT = object()
+
+
+def _connection_for(model: type[Model]):
+    alias = router.db_for_write(model)
+    return alias, connections[alias]
 
 
 def row_insert(model: type[Model], values: dict) -> int:
@@ -26,10 +31,8 @@ def row_insert(model: type[Model], values: dict) -> int:
 
     Unlike `create` it runs no `pre_save` (no `auto_now`) and sends no signals.
     """
-    alias = router.db_for_write(model)
-    connection = connections[alias]
-    key = (model, alias)
-    statement = _INSERTS.get(key)
+    alias, connection = _connection_for(model)
+    statement = _INSERTS.get((model, alias))
     if statement is None:
         meta = model._meta
         fields = [field for field in meta.concrete_fields if not field.primary_key]
@@ -38,9 +41,10 @@ def row_insert(model: type[Model], values: dict) -> int:
                f"VALUES ({', '.join(['%s'] * len(fields))})")
         if connection.features.can_return_columns_from_insert:
             sql += f" RETURNING {qn(meta.pk.column)}"
-        statement = _INSERTS[key] = (sql, fields)
-    sql, fields = statement
-    unknown = values.keys() - {f.attname for f in fields} - {f.name for f in fields}
+        names = frozenset(f.attname for f in fields) | frozenset(f.name for f in fields)
+        statement = _INSERTS[(model, alias)] = (sql, fields, names)
+    sql, fields, names = statement
+    unknown = values.keys() - names
     if unknown:
         raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
     params = []
@@ -54,7 +58,6 @@ def row_insert(model: type[Model], values: dict) -> int:
         if connection.features.can_return_columns_from_insert:
             return cursor.fetchone()[0]
         return cursor.lastrowid
-
 
 
 def _json_default(value):
@@ -84,8 +87,7 @@ def rows_update(objs: Sequence[Model], fields: Sequence[str]) -> int:
     if not objs:
         return 0
     model = type(objs[0])
-    alias = router.db_for_write(model)
-    connection = connections[alias]
+    alias, connection = _connection_for(model)
     if connection.vendor != "postgresql":
         return model._default_manager.using(alias).bulk_update(objs, fields)
     meta = model._meta
@@ -106,8 +108,7 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> int
     if not objs:
         return 0
     model = type(objs[0])
-    alias = router.db_for_write(model)
-    connection = connections[alias]
+    alias, connection = _connection_for(model)
     if connection.vendor != "postgresql":
         return len(model._default_manager.using(alias).bulk_create(objs, ignore_conflicts=ignore_conflicts))
     meta = model._meta

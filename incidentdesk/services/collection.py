@@ -12,13 +12,13 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from approvals.audit import audit_append
+from approvals.policy_file import policy_document
 from collectors.base import SOURCES, Fetched, NotConfigured, SourceError
 from collectors.http import Deadline
 from collectors.redaction import redact_record
 from collectors.registry import connectors_for
 from incidentdesk import clock
 from incidentdesk.models import Evidence, Run, SourceCollection
-from approvals.policy_file import policy_document
 from incidentdesk.services.scope import read_decision, record_services, run_scope
 
 logger = logging.getLogger(__name__)
@@ -38,16 +38,15 @@ def collection_start(*, run: Run) -> None:
     SourceCollection.objects.bulk_create(
         [
             SourceCollection(run=run, source=source, state=SourceCollection.State.FAILED, reason="not_configured",
-                             detail=unconfigured[source][:1000], finished_at=now)
+                             detail=unconfigured[source].detail[:1000], finished_at=now)
             if source in unconfigured else SourceCollection(run=run, source=source)
             for source in SOURCES
         ],
         ignore_conflicts=True,
     )
     service = run.service.name if run.service else ""
-    for source, detail in unconfigured.items():
-        audit_append(actor="desk", action="source.read_failed", run_id=run.pk, service=service,
-                     detail={"source": source, "reason": "not_configured", "detail": detail[:500]})
+    for source, exc in unconfigured.items():
+        _read_failed_audit(run_id=run.pk, service=service, source=source, exc=exc)
     run.collection = Run.Collection.COLLECTING
     run.collection_started_at = now
     run.collection_deadline_at = now + timedelta(seconds=settings.COLLECT_RUN_DEADLINE_SECONDS)
@@ -56,15 +55,15 @@ def collection_start(*, run: Run) -> None:
     transaction.on_commit(lambda: collection_enqueue(run_id=run.pk, sources=waiting))
 
 
-def _unconfigured_sources() -> dict[str, str]:
-    """Sources with no connector configured, and what is missing for each."""
+def _unconfigured_sources() -> dict[str, SourceError]:
+    """Sources with no connector configured, each with the error that says what is missing."""
     missing = {}
     for source in SOURCES:
         try:
             connectors_for(source)
         except SourceError as exc:
             if exc.reason == "not_configured":
-                missing[source] = exc.detail
+                missing[source] = exc
         except Exception:  # a connector that cannot even be built: its task records the error
             logger.exception("connectors for %s could not be built", source)
     return missing
@@ -123,8 +122,7 @@ def source_collect(*, run_id: int, source: str) -> str:
         fetched = _fetch(source, scope)
     except SourceError as exc:
         _finish(collection, failed=exc)
-        audit_append(actor="desk", action="source.read_failed", run_id=run.pk, service=scope.service,
-                     detail={"source": source, "reason": exc.reason, "detail": exc.detail[:500]})
+        _read_failed_audit(run_id=run.pk, service=scope.service, source=source, exc=exc)
         return f"gap: {exc.reason}"
     stored, refused, customer_data = _store(run, source, fetched, scope)
     audit_append(
@@ -141,6 +139,11 @@ def source_collect(*, run_id: int, source: str) -> str:
     collection.detail = fetched.note[:1000]
     _finish(collection)
     return f"{stored} records"
+
+
+def _read_failed_audit(*, run_id: int, service: str, source: str, exc: SourceError) -> None:
+    audit_append(actor="desk", action="source.read_failed", run_id=run_id, service=service,
+                 detail={"source": source, "reason": exc.reason, "detail": exc.detail[:500]})
 
 
 def _fetch(source: str, scope) -> Fetched:

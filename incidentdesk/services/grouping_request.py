@@ -61,20 +61,18 @@ def grouping_request() -> bool:
         return True
     try:
         client = _broker_redis()
-        if client is not None and not client.set(GROUPING_REQUESTED_KEY, "1", nx=True,
-                                                 ex=GROUPING_REQUESTED_SECONDS):
-            _trusted_until = asked_at + LEASE_SECONDS
-            return True
-        try:
-            process_triggers.delay()
-        except Exception:
-            if client is not None:
-                client.delete(GROUPING_REQUESTED_KEY)
-            raise
+        # Without Redis (tasks in process, another broker) every webhook queues its task.
+        if client is None or client.set(GROUPING_REQUESTED_KEY, "1", nx=True, ex=GROUPING_REQUESTED_SECONDS):
+            try:
+                process_triggers.delay()
+            except Exception:
+                if client is not None:
+                    client.delete(GROUPING_REQUESTED_KEY)
+                raise
     except Exception as exc:  # any broker failure: kombu, redis, socket errors
         logger.warning("broker unavailable, grouping left for the sweeper: %s", exc)
         return False
-    if client is not None:
+    if client is not None:  # the key is set now, by this process or another
         _trusted_until = asked_at + LEASE_SECONDS
     return True
 
