@@ -11,6 +11,7 @@ from collectors.base import SOURCES, Fetched, Record, Scope, SourceError
 from collectors.timefmt import parse_iso
 
 TRANSIENT = {"timeout", "error", "rate_limited"}
+SHARED_CALENDAR_KINDS = {"maintenance", "migration", "freeze"}
 
 
 def _time(value) -> datetime | None:
@@ -47,8 +48,9 @@ def _records(source: str, items, scope: Scope) -> list[Record]:
             ref = str(item["number"]) if item.get("number") is not None else f"compare:{item.get('compare')}"
             out.append(Record(ref=ref, service=service, data=item, observed_at=_time(item.get("merged_at"))))
         elif source == "change_calendar":
-            if not set(item.get("services") or []) & names:
-                continue
+            named = set(item.get("services") or [])
+            if not named & names and (named or item.get("kind") not in SHARED_CALENDAR_KINDS):
+                continue  # about other services; a maintenance naming none is on shared infrastructure
             out.append(Record(ref=str(item.get("uid")), service=None, data=item, observed_at=_time(item.get("start"))))
         elif service not in names:
             continue

@@ -133,6 +133,9 @@ def _recurring_uids(calendar: icalendar.Calendar) -> set[str]:
     return recurring
 
 
+SHARED_KINDS = frozenset({"maintenance", "migration"})
+
+
 def _record(event: icalendar.Event, scope: Scope, recurring: set[str]) -> Record | None:
     start = _utc(event.get("DTSTART"))
     if start is None:
@@ -147,7 +150,9 @@ def _record(event: icalendar.Event, scope: Scope, recurring: set[str]) -> Record
     if not services and kind == "freeze":
         # A freeze that names no service holds for every service.
         services = [ref.name for ref in scope.services]
-    if not set(services) & scope.names:
+    if not set(services) & scope.names and (services or kind not in SHARED_KINDS):
+        # About other services. A maintenance or migration naming no service at all is on
+        # shared infrastructure (the network, the hosts' OS), under every service.
         return None
     ident = uid
     if uid in recurring or not uid:

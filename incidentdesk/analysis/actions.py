@@ -164,7 +164,10 @@ def build_next_actions(
                 )
     if not trusted and not data_risk["flagged"]:
         ids = _signal_ids(signals)
-        if ids:
+        check = top.check if top and top.kind == "unknown" else ""
+        if ids and check:
+            out.insert(0, {"text": f"Decide the cause: {check}", "evidence": ids})
+        elif ids:
             out.insert(
                 0, {"text": "Confirm the symptom on real traffic before changing anything", "evidence": ids}
             )

@@ -53,6 +53,7 @@ def deploy_hypotheses(findings: Findings) -> list[Hypothesis]:
                         f" {human_gap((started - onset).total_seconds())} after the onset: not a cause",
                         against=cites,
                         service=service,
+                        ruled_out=True,
                     )
                 )
             continue
@@ -68,6 +69,7 @@ def deploy_hypotheses(findings: Findings) -> list[Hypothesis]:
                         " does not depend on: not a cause",
                         against=cites,
                         service=service,
+                        ruled_out=True,
                     )
                 )
             continue
@@ -103,13 +105,13 @@ def deploy_hypotheses(findings: Findings) -> list[Hypothesis]:
         )
         if docs_only:
             h.summary = f"{label} {when} but touched only docs, CI or tests"
-            h.evidence, h.against, h.timing = [], cites, False
+            h.evidence, h.against, h.timing, h.ruled_out = [], cites, False, True
         elif reasons:
             h.summary = f"{label} {when} and {reasons[0]}"
             h.evidence += _error_ids(findings, service) + leaks.get(service, [])[:2]
         elif not _failing(findings, service):
             h.summary = f"{label} {when}, but {service} itself looks healthy"
-            h.evidence, h.against, h.timing = [], cites, False
+            h.evidence, h.against, h.timing, h.ruled_out = [], cites, False, True
         else:
             h.summary = f"{label} {when}; nothing in its diff matches the errors"
         out.append(h)
@@ -146,6 +148,7 @@ def flag_hypotheses(findings: Findings) -> list[Hypothesis]:
                         f"Flag {key} changed {turned} at {hhmm(changed)}, after the onset: not a cause",
                         against=[item.id],
                         service=service,
+                        ruled_out=True,
                     )
                 )
             continue
@@ -185,6 +188,7 @@ def calendar_hypotheses(findings: Findings) -> list[Hypothesis]:
             w in title.lower() for w in ("failover", "migration")
         ):
             continue
+        shared_layer = not c.get("services")
         services = set(c.get("services") or []) or findings.scope
         touched = sorted(services & findings.scope)
         start, end = parse_time(c.get("start")), parse_time(c.get("end"))
@@ -209,7 +213,8 @@ def calendar_hypotheses(findings: Findings) -> list[Hypothesis]:
             "low",
             "",
             evidence=[item.id, *(i for s in named for i in mentions[s])],
-            service=(failing or named or direct or touched)[0],
+            # An event on no service in particular is on the layer under all of them.
+            service=None if shared_layer else (failing or named or direct or touched)[0],
             timing=bool(failing or named or inside),
             content=bool(named) or matches_code,
             closeness=1.0,
@@ -220,10 +225,8 @@ def calendar_hypotheses(findings: Findings) -> list[Hypothesis]:
             h.confidence = "high"
         elif failing or named or inside:
             h.confidence = "medium"
-        h.summary = (
-            f"{kind.capitalize() or 'Change'} '{title}' on {', '.join(touched)}"
-            f" ran {hhmm(start)}-{hhmm(end)}, at the onset"
-        )
+        where = "shared infrastructure" if shared_layer else ", ".join(touched)
+        h.summary = f"{kind.capitalize() or 'Change'} '{title}' on {where} ran {hhmm(start)}-{hhmm(end)}, at the onset"
         if inside and not (failing or named):
             h.summary += f"; {findings.service}'s own symptoms began inside the window"
             h.evidence += [s.evidence_id for s in findings.degraded(findings.service or "")][:2]

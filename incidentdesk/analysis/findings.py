@@ -68,6 +68,12 @@ class Findings:
     failing_dependencies: dict[str, datetime] = field(default_factory=dict)  # with their onsets
 
     @property
+    def symptom_at(self) -> datetime:
+        """When the run's own service began failing: the packet's first_seen. `first_seen` may be
+        earlier, when a dependency failed first; the analysis reads the evidence from there."""
+        return self.run_onset or self.first_seen
+
+    @property
     def scope(self) -> set[str]:
         return ({self.service} if self.service else set()) | set(self.depths)
 
@@ -232,7 +238,7 @@ def _waiting_on(findings: Findings, below: dict[str, datetime], text: str, when:
         return False
     if _WAITING_ON_DEPENDENCY.search(text):
         return True
-    return any(_names_any(text, names_for(findings.catalog, d)) for d in started)
+    return any(names_any(text, names_for(findings.catalog, d)) for d in started)
 
 
 def raw_text(findings: Findings, template: LogTemplate) -> str:
@@ -262,14 +268,14 @@ def mention_ids(findings: Findings, service: str) -> list[str]:
     callers = callers_of(findings, service)
     ids: list[str] = []
     for error in findings.new_errors:
-        if error.service in callers and _names_any(error.text, names):
+        if error.service in callers and names_any(error.text, names):
             ids.append(error.evidence_id)
     for verdict in findings.new_templates():
-        if verdict.template.service in callers and _names_any(raw_text(findings, verdict.template), names):
+        if verdict.template.service in callers and names_any(raw_text(findings, verdict.template), names):
             ids.append(verdict.template.evidence_ids[0])
     return ids[:3]
 
 
-def _names_any(text: str, names: set[str]) -> bool:
+def names_any(text: str, names: set[str]) -> bool:
     lowered = text.lower()
     return any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", lowered) for n in names)

@@ -17,9 +17,34 @@ class Hypothesis:
     timing: bool = False  # lines up with the onset
     content: bool = False  # its content points at the failing path
     closeness: float = 0.0  # tie-breaker: higher is a better fit
+    ruled_out: bool = False  # listed to say it is not the cause (after the onset, out of scope)
+    explains: bool = False  # a change at the end of the failure chain that explains it
+    objections: list[str] = field(default_factory=list)  # what speaks against it, in words
+    chain: list[dict] = field(default_factory=list)  # change -> component -> symptom, cited link by link
+    check: str = ""  # for "not known yet": the one check that would decide it
+
+    @property
+    def label(self) -> str:
+        """How the hypothesis is named in a sentence: `deploy d-2`, `flag new-engine`."""
+        if self.kind == "deploy":
+            return f"deploy {self.ref}"
+        if self.kind == "feature_flag":
+            return f"flag {self.ref}"
+        if self.kind == "config_change":
+            return f"change {self.ref}" if self.ref else "the change in the logs"
+        if self.kind == "dependency":
+            return f"{self.ref} failing"
+        return f"{self.kind.replace('_', ' ')} {self.ref or ''}".strip()
+
+    def object(self, reason: str, ids: list[str]) -> None:
+        """Record evidence against; an objection with nothing to cite is not made."""
+        ids = [i for i in ids if i]
+        if ids and reason not in self.objections:
+            self.objections.append(reason)
+            self.against += [i for i in ids if i not in self.against]
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "kind": self.kind,
             "ref": self.ref,
             "confidence": self.confidence,
@@ -27,6 +52,11 @@ class Hypothesis:
             "evidence": _unique(self.evidence),
             "against": _unique(self.against),
         }
+        if self.objections:
+            out["against_reasons"] = list(self.objections)
+        if self.chain:
+            out["chain"] = [{"text": link["text"], "evidence": _unique(link["evidence"])} for link in self.chain]
+        return out
 
 
 def _unique(ids: list[str]) -> list[str]:
@@ -47,9 +77,16 @@ def confidence_from(timing: bool, content: bool) -> str:
 
 
 def ranked(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
+    """Best first. Evidence against that nothing answers puts a hypothesis below every one without."""
     return sorted(
         hypotheses,
-        key=lambda h: (-CONFIDENCE_RANK[h.confidence], -(h.timing + h.content), -h.closeness),
+        key=lambda h: (
+            bool(h.against),
+            -CONFIDENCE_RANK[h.confidence],
+            not h.explains,
+            -(h.timing + h.content),
+            -h.closeness,
+        ),
     )
 
 

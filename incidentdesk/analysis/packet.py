@@ -149,8 +149,8 @@ def _severity(findings: Findings, policy: dict, data_risk: bool) -> tuple[str, s
             failing.append((str(m.get("name")), (now - changed).total_seconds() / 60))
     facts = SeverityInput(
         tier=tier_of(findings.catalog, findings.service),
-        error_rate=measure(findings.series_of(findings.service, "error_rate"), findings.first_seen, policy),
-        latency=measure(findings.series_of(findings.service, "latency_p99_ms"), findings.first_seen, policy),
+        error_rate=measure(findings.series_of(findings.service, "error_rate"), findings.symptom_at, policy),
+        latency=measure(findings.series_of(findings.service, "latency_p99_ms"), findings.symptom_at, policy),
         data_exposure=data_risk,
         failing_monitors=failing,
     )
@@ -179,7 +179,8 @@ def build_packet(
     policy = merged_policy(severity_policy)
     findings = read_findings(run=run, catalog=catalog, evidence=evidence)
     conflicts = build_conflicts(findings)
-    hypotheses = build_hypotheses(findings, has_conflicts=bool(conflicts))
+    missing = frozenset(g.source for g in gaps if g.reason != "not_found")
+    hypotheses = build_hypotheses(findings, has_conflicts=bool(conflicts), missing=missing)
     signals = build_signals(findings, hypotheses)
     data_risk, risk_ids = assess_data_risk(findings)
     severity, basis = _severity(findings, policy, data_risk["flagged"])
@@ -199,7 +200,7 @@ def build_packet(
         "service": findings.service,
         "severity": severity,
         "severity_basis": basis,
-        "first_seen": iso_z(findings.first_seen),
+        "first_seen": iso_z(findings.symptom_at),
         "owner": _owner(findings, top),
         "current_owner": _current_owner(findings),
         "signals": signals,

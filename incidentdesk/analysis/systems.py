@@ -3,9 +3,10 @@
 import re
 from datetime import datetime, timedelta
 
-from incidentdesk.analysis.catalog import dependency_depths, known_names
-from incidentdesk.analysis.findings import Findings, mention_ids
-from incidentdesk.analysis.hypothesis import Hypothesis, cap
+from incidentdesk.analysis.catalog import known_names
+from incidentdesk.analysis.chain import FailureMap
+from incidentdesk.analysis.findings import Findings
+from incidentdesk.analysis.hypothesis import Hypothesis
 from incidentdesk.analysis.metrics import describe_shift
 from incidentdesk.analysis.timeutil import human_gap
 
@@ -20,46 +21,55 @@ _CAPACITY_WORDS = re.compile(
 )
 
 
-def dependency_hypotheses(findings: Findings) -> list[Hypothesis]:
+def dependency_hypotheses(findings: Findings, fmap: FailureMap) -> list[Hypothesis]:
+    """Each failing dependency, as a finding: what shows it failing, and when against the symptom."""
     out: list[Hypothesis] = []
     run_onset = findings.run_onset
-    for dep, depth in findings.depths.items():
+    for dep, component in fmap.components.items():
+        if dep == findings.service:
+            continue
         shifts = findings.degraded(dep)
         collapsed = [s for s in findings.shifts if s.service == dep and s.collapsed]
-        mentions = mention_ids(findings, dep)
-        # Traffic falling away alone may be the caller's own doing; only the caller's
-        # errors naming the dependency make it a failure of the dependency.
-        if not shifts and not (collapsed and mentions):
-            continue
+        mentions = component.named_by
         alerts = [
             i
             for i in findings.records("monitors")
             if i.data.get("service") == dep and i.data.get("status") == "alert"
         ]
-        dep_onset = findings.failing_dependencies.get(dep) or min(s.onset_at for s in shifts + collapsed)
-        timing = run_onset is None or dep_onset <= run_onset + SKEW
+        timing = run_onset is None or component.onset <= run_onset + SKEW
         h = Hypothesis(
-            "dependency", dep, "low", "", service=dep, timing=timing, content=bool(mentions), closeness=depth
+            "dependency",
+            dep,
+            "low",
+            "",
+            service=dep,
+            timing=timing,
+            content=bool(mentions),
+            closeness=findings.depths.get(dep, 0),
         )
         h.evidence = [s.evidence_id for s in shifts + collapsed] + [a.id for a in alerts] + mentions
         h.evidence += [e.evidence_id for e in findings.new_errors if e.service == dep][:2]
         h.evidence += [v.template.evidence_ids[0] for v in findings.new_templates(dep)][:2]
-        when = _relative_onset(findings, dep_onset)
+        when = _relative_onset(findings, component.onset)
+        named_by = sorted({str(findings.items[i].data.get("service")) for i in mentions})
         if shifts:
             lead = describe_shift(shifts[0], findings.service)
             h.summary = f"{dep} is failing: {lead[0].lower() + lead[1:]}, starting {when}"
-            h.confidence = "high" if timing and mentions else ("medium" if timing or mentions else "low")
-        else:
+        elif collapsed:
             lead = describe_shift(collapsed[0], findings.service)
             h.summary = f"{dep} is not being reached: {lead[0].lower() + lead[1:]}, starting {when}"
-            h.confidence = "high" if timing else "low"
+        else:
+            h.summary = f"{dep} is failing as its callers see it, starting {when}"
+            if component.flat:
+                h.summary += "; its own error rate and latency stay flat"
         if mentions:
-            named_by = sorted({str(findings.items[i].data.get("service")) for i in mentions})
             h.summary += f"; {', '.join(named_by)} errors name {dep}"
+        # Alone, a failing dependency says where the failure is, not why: never more than medium.
+        h.confidence = "medium" if timing or mentions else "low"
         if not timing:
             h.summary += " (after the symptom, so more likely a knock-on effect)"
         out.append(h)
-    return _deepest_first(findings, out)
+    return out
 
 
 def _relative_onset(findings: Findings, dep_onset: datetime) -> str:
@@ -71,26 +81,6 @@ def _relative_onset(findings: Findings, dep_onset: datetime) -> str:
     if dep_onset <= run_onset + SKEW:
         return f"with {findings.service}'s"
     return f"after {findings.service}'s"
-
-
-def _deepest_first(findings: Findings, found: list[Hypothesis]) -> list[Hypothesis]:
-    """A failing dependency whose own dependency failed no later than it is a knock-on:
-    the deeper failure is the cause, and the one in between is at most medium."""
-    onsets = findings.failing_dependencies
-    for h in found:
-        below = dependency_depths(findings.catalog, h.ref)
-        deeper = [
-            d.ref
-            for d in found
-            if d.ref in below
-            and h.ref in onsets
-            and d.ref in onsets
-            and onsets[d.ref] <= onsets[h.ref] + SKEW
-        ]
-        if deeper:
-            h.confidence = cap(h.confidence, "medium")
-            h.summary += f"; downstream of {deeper[0]}, which failed first"
-    return found
 
 
 def capacity_hypotheses(findings: Findings) -> list[Hypothesis]:

@@ -71,7 +71,10 @@ def record_services(record: Record, scope: Scope) -> set[str]:
 def read_decision(record: Record, scope: Scope, policy: dict) -> Decision:
     """The policy's word on keeping a record: it must be about a service in scope (calendar events:
     any of theirs). Every connector's records pass through here before anything is stored."""
-    names = record_services(record, scope) or {None}
+    # A calendar event naming no service at all (a network maintenance, an OS patch window) is
+    # about shared infrastructure under every service, so it is read for the run's own.
+    shared = "services" in record.data and not record.data["services"]
+    names = record_services(record, scope) or ({scope.service} if shared else {None})
     decisions = [
         decide(policy, ActionRequest(actor="desk", action="read", service=name, scope=scope.names))
         for name in sorted(names, key=str)

@@ -163,9 +163,10 @@ def test_a_dependency_that_failed_first_and_is_named_in_errors_is_the_cause() ->
     )
     p = packet(ev)
     top = p["hypotheses"][0]
-    assert (top["kind"], top["ref"], top["confidence"]) == ("dependency", "svc-deep", "high")
+    assert (top["kind"], top["ref"], top["confidence"]) == ("dependency", "svc-deep", "medium")
     assert p["owner"] == {"team": "team-beta", "oncall": "b1", "basis": "cause"}
-    assert p["first_seen"] == "2030-01-10T11:45:00Z"
+    # first_seen is when the paged service's own symptom began, not its dependency's.
+    assert p["first_seen"] == "2030-01-10T11:48:00Z"
 
 
 def test_a_flag_switched_just_before_the_onset_and_naming_the_failing_module_is_high() -> None:

@@ -1,0 +1,238 @@
+"""The failure as a chain: which services in scope are failing, whose failure is downstream
+of whose, where each chain ends, and which failures started together with no path between them.
+
+A failing dependency is a finding, not a cause: the chain is followed down to the deepest
+failing component, and only a change on that component (or nothing found there) says why.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from incidentdesk.analysis.catalog import dependency_depths, services_by_name
+from incidentdesk.analysis.findings import Findings, callers_of, names_any, names_for, raw_text
+from incidentdesk.analysis.metrics import SYMPTOM_METRICS
+
+SKEW = timedelta(minutes=1)
+# Failures that start this close together with no dependency path between them share a cause.
+TOGETHER = timedelta(minutes=5)
+# A dependency failing this long before its caller is a separate, older problem.
+LEAD = timedelta(minutes=60)
+# Log lines this close to the start of a service's logs cannot be told apart from background.
+UNSEEN_MARGIN = timedelta(minutes=10)
+
+
+@dataclass
+class Component:
+    service: str
+    onset: datetime
+    evidence: list[str] = field(default_factory=list)  # its own degraded metrics, errors, alerts
+    named_by: list[str] = field(default_factory=list)  # callers' new errors naming it
+    flat: list[str] = field(default_factory=list)  # its symptom metrics that stay flat
+
+    @property
+    def degraded(self) -> bool:
+        return bool(self.evidence)
+
+
+@dataclass(frozen=True)
+class Link:
+    """The caller's failure is downstream of the callee's."""
+
+    caller: str
+    callee: str
+    evidence: tuple[str, ...]  # the caller's errors naming the callee, or the callee's failure
+
+
+@dataclass
+class FailureMap:
+    service: str | None
+    components: dict[str, Component]
+    links: list[Link]
+    shared: str | None = None  # a catalog dependency common to failures that started together
+    together: list[str] = field(default_factory=list)  # failures with no path between them
+
+    def failing(self, service: str | None) -> bool:
+        return bool(service) and service in self.components
+
+    def below(self, service: str) -> list[Link]:
+        return [link for link in self.links if link.caller == service]
+
+    def reachable(self) -> list[str]:
+        """Failing services the run's failure leads to, nearest first."""
+        if not self.service:
+            return []
+        seen = [self.service]
+        for name in seen:
+            seen += [link.callee for link in self.below(name) if link.callee not in seen]
+        return seen
+
+    @property
+    def roots(self) -> list[str]:
+        """Where the chains from the run's service end: failing, with nothing failing below."""
+        return [name for name in self.reachable() if not self.below(name) and self.failing(name)]
+
+    def path(self, root: str) -> list[str]:
+        """The run's service, the failing services in between, and `root`."""
+        if not self.service:
+            return [root]
+        trail = {self.service: [self.service]}
+        queue = [self.service]
+        for name in queue:
+            for link in self.below(name):
+                if link.callee not in trail:
+                    trail[link.callee] = trail[name] + [link.callee]
+                    queue.append(link.callee)
+        return trail.get(root, [root])
+
+    def link(self, caller: str, callee: str) -> Link | None:
+        return next((lk for lk in self.links if lk.caller == caller and lk.callee == callee), None)
+
+    def downstream_of(self, service: str) -> str | None:
+        """The root below `service` when `service` is only in the middle of a chain."""
+        if service not in self.reachable() or not self.below(service):
+            return None
+        for root in self.roots:
+            if service in self.path(root)[:-1]:
+                return root
+        return None
+
+
+def _mentions(findings: Findings, service: str) -> list[tuple[str, str, datetime | None]]:
+    """(evidence id, caller, when) of callers' new errors and error templates that name `service`."""
+    names = names_for(findings.catalog, service)
+    callers = callers_of(findings, service)
+    found: list[tuple[str, str, datetime | None]] = []
+    for error in findings.new_errors:
+        if error.service in callers and names_any(error.text, names):
+            found.append((error.evidence_id, error.service, error.first_seen))
+    for verdict in findings.new_templates():
+        t = verdict.template
+        if t.service in callers and names_any(raw_text(findings, t), names):
+            found.append((t.evidence_ids[0], t.service, t.first_at))
+    return found
+
+
+def fresh_mentions(findings: Findings, service: str, target: str, since: datetime) -> list[str]:
+    """Evidence ids of `service`'s log templates, at any level, that first appear from `since`
+    on and name `target`: how a component says what it was reacting to when it began failing."""
+    names = names_for(findings.catalog, target)
+    earliest = min((t.template.first_at for t in findings.templates if t.template.service == service
+                    and t.template.first_at), default=None)
+    ids = []
+    for verdict in findings.templates:
+        t = verdict.template
+        if t.service != service or not t.first_at or t.first_at < since or earliest is None:
+            continue
+        if t.first_at - earliest < UNSEEN_MARGIN:
+            continue
+        if names_any(raw_text(findings, t), names):
+            ids.append(t.evidence_ids[0])
+    return ids[:2]
+
+
+def _own_failure(findings: Findings, service: str) -> tuple[list[str], datetime | None]:
+    shifts = findings.degraded(service)
+    ids = [s.evidence_id for s in shifts]
+    onsets = [s.onset_at for s in shifts]
+    collapsed = [s for s in findings.shifts if s.service == service and s.collapsed]
+    return ids, min(onsets) if onsets else (min(s.onset_at for s in collapsed) if collapsed else None)
+
+
+def _flat(findings: Findings, service: str) -> list[str]:
+    out = []
+    for name in SYMPTOM_METRICS:
+        series = findings.series_of(service, name)
+        shift = findings.shift(service, name)
+        if series and series.values and (shift is None or not shift.degraded):
+            out.append(series.evidence_id)
+    return out
+
+
+def read_failure_map(findings: Findings) -> FailureMap:
+    run_service = findings.service
+    components: dict[str, Component] = {}
+    if run_service:
+        components[run_service] = Component(
+            run_service,
+            findings.run_onset or findings.first_seen,
+            evidence=[s.evidence_id for s in findings.degraded(run_service)],
+            flat=_flat(findings, run_service),
+        )
+    floor = (findings.run_onset or findings.first_seen) - LEAD
+    mentions = {dep: _mentions(findings, dep) for dep in findings.depths}
+    for dep in findings.depths:
+        ids, onset = _own_failure(findings, dep)
+        named = mentions[dep]
+        collapsed_only = onset is not None and not findings.degraded(dep)
+        if collapsed_only and not named:
+            onset, ids = None, []
+        if onset is not None and onset < floor:
+            onset, ids = None, []  # an older, separate problem
+        if onset is None and named:
+            times = [when for _, _, when in named if when]
+            onset = min(times) if times else findings.first_seen
+        if onset is None:
+            continue
+        components[dep] = Component(
+            dep, onset, evidence=ids, named_by=[i for i, _, _ in named][:3], flat=_flat(findings, dep)
+        )
+    links = _links(findings, components, mentions)
+    fmap = FailureMap(run_service, components, links)
+    fmap.together, fmap.shared = _together(findings, fmap)
+    return fmap
+
+
+def _links(
+    findings: Findings,
+    components: dict[str, Component],
+    mentions: dict[str, list[tuple[str, str, datetime | None]]],
+) -> list[Link]:
+    graph = services_by_name(findings.catalog)
+    links: list[Link] = []
+    for caller, component in components.items():
+        direct = set((graph.get(caller) or {}).get("depends_on") or [])
+        for callee in dependency_depths(findings.catalog, caller):
+            if callee not in components or callee == caller:
+                continue
+            named = [i for i, who, _ in mentions.get(callee, []) if who == caller]
+            below = components[callee]
+            first = below.onset <= component.onset + SKEW
+            if named or (callee in direct and first and below.degraded):
+                links.append(Link(caller, callee, tuple(named[:2] or below.evidence[:1])))
+    # A direct link hides a longer one through a failing service in between.
+    return [
+        lk
+        for lk in links
+        if not any(
+            mid.caller == lk.caller and any(x.caller == mid.callee and x.callee == lk.callee for x in links)
+            for mid in links
+        )
+    ]
+
+
+def _together(findings: Findings, fmap: FailureMap) -> tuple[list[str], str | None]:
+    """Failing services that started within minutes of each other with no path between them,
+    and the catalog dependency they all share, if any."""
+    comps = fmap.components
+    connected = {(lk.caller, lk.callee) for lk in fmap.links}
+    for a in comps:
+        for b in dependency_depths(findings.catalog, a):
+            if b in comps:
+                connected.add((a, b))
+    peers: list[str] = []
+    for a in comps:
+        for b in comps:
+            if a >= b or (a, b) in connected or (b, a) in connected:
+                continue
+            if not (comps[a].degraded and comps[b].degraded):
+                continue
+            if abs(comps[a].onset - comps[b].onset) <= TOGETHER:
+                peers += [x for x in (a, b) if x not in peers]
+    if len(peers) < 2:
+        return [], None
+    common = set(findings.depths)
+    for name in peers:
+        common &= set(dependency_depths(findings.catalog, name))
+    # The nearest shared dependency is the likeliest shared layer.
+    shared = min(common, key=lambda d: (findings.depths.get(d, 99), d)) if common else None
+    return peers, shared

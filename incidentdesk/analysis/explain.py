@@ -1,0 +1,297 @@
+"""Following the failure down its chain: victims are findings, the change on the deepest failing
+component is the cause, and failures that started together point at the layer they share.
+"""
+
+from datetime import datetime, timedelta
+
+from incidentdesk.analysis.catalog import services_by_name
+from incidentdesk.analysis.chain import FailureMap, fresh_mentions
+from incidentdesk.analysis.findings import Findings
+from incidentdesk.analysis.hypothesis import Hypothesis, cap
+from incidentdesk.analysis.logchanges import LogChange, shared_changes
+from incidentdesk.analysis.timeutil import hhmm, human_gap, parse_time
+
+CHANGE_KINDS = frozenset({"deploy", "feature_flag", "config_change"})
+# A calendar window this close around a change line covers it.
+WINDOW_SLACK = timedelta(minutes=15)
+# A change this long before a failure still lines up with it.
+CLOSE_BEFORE = timedelta(minutes=60)
+SKEW = timedelta(minutes=1)
+MAX_SAMPLE = 90
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_SAMPLE else text[: MAX_SAMPLE - 1] + "…"
+
+
+def _component_ids(fmap: FailureMap, service: str) -> list[str]:
+    component = fmap.components.get(service)
+    if component is None:
+        return []
+    return (component.named_by + component.evidence)[:2]
+
+
+def mark_victims(fmap: FailureMap, hypotheses: list[Hypothesis]) -> None:
+    """A failing dependency with a deeper failure below it is a victim: a finding, not the cause."""
+    for h in hypotheses:
+        if h.kind != "dependency" or not h.ref:
+            continue
+        root = fmap.downstream_of(h.ref)
+        if root:
+            h.confidence = "low"
+            h.summary += f"; downstream of {root}, which it calls and which failed too"
+            h.object(f"its failure is downstream of {root}", _component_ids(fmap, root))
+
+
+def _covering_calendar(change: LogChange, calendar: list[Hypothesis], findings: Findings) -> Hypothesis | None:
+    for h in calendar:
+        item = findings.items.get(h.evidence[0]) if h.evidence else None
+        if item is None:
+            continue
+        start, end = parse_time(item.data.get("start")), parse_time(item.data.get("end"))
+        services = set(item.data.get("services") or [])
+        if start is None:
+            continue
+        end = end or start
+        if (not services or change.service in services) and (
+            start - WINDOW_SLACK <= change.first_at <= end + WINDOW_SLACK
+        ):
+            return h
+    return None
+
+
+def log_change_hypotheses(
+    findings: Findings, fmap: FailureMap, changes: list[LogChange], calendar: list[Hypothesis]
+) -> list[Hypothesis]:
+    """Changes that show only in logs, on a failing service; a calendar entry that covers one
+    gains it as independent confirmation instead."""
+    out: list[Hypothesis] = []
+    shared = {c for group in shared_changes(changes).values() for c in group}
+    for change in changes:
+        if change.environment or change in shared:
+            continue
+        covering = _covering_calendar(change, calendar, findings)
+        if covering is not None:
+            if not set(change.evidence_ids) & set(covering.evidence):
+                covering.evidence += list(change.evidence_ids[:1])
+            if "logs show it" not in covering.summary:
+                covering.summary += f"; {change.service}'s logs show it from {hhmm(change.first_at)}"
+            continue
+        if not fmap.failing(change.service):
+            continue
+        component = fmap.components[change.service]
+        gap = (component.onset - change.first_at).total_seconds()
+        pointed_at = bool(component.named_by or component.evidence) and change.service in fmap.roots
+        h = Hypothesis(
+            "config_change",
+            None,
+            "low",
+            f"A change seen only in {change.service}'s logs from {hhmm(change.first_at)}:"
+            f" '{_short(change.sample)}' ({change.count} lines), {human_gap(max(gap, 0))} before"
+            f" {change.service} began failing",
+            evidence=[*change.evidence_ids, *_component_ids(fmap, change.service)],
+            service=change.service,
+            timing=True,
+            content=pointed_at,
+            closeness=-max(gap, 0),
+        )
+        h.confidence = "medium" if pointed_at else "low"
+        out.append(h)
+    return out
+
+
+def _build_chain(findings: Findings, fmap: FailureMap, h: Hypothesis, root: str, named: list[str]) -> list[dict]:
+    path = fmap.path(root)
+    links = [{"text": f"{h.label[:1].upper()}{h.label[1:]} on {h.service}", "evidence": h.evidence[:2]}]
+    if named:
+        links.append({"text": f"{root}'s logs name {h.service} as it begins failing", "evidence": named})
+    for callee, caller in zip(reversed(path), list(reversed(path))[1:], strict=False):
+        link = fmap.link(caller, callee)
+        component = fmap.components.get(callee)
+        ids = list(link.evidence) if link else []
+        how = "its errors name" if component and link and set(link.evidence) & set(component.named_by) else (
+            "fails after"
+        )
+        links.append({"text": f"{caller} {how} {callee}", "evidence": ids or _component_ids(fmap, callee)})
+    symptom = fmap.components.get(findings.service or "")
+    if symptom and symptom.evidence:
+        links.append({"text": f"{findings.service} is failing", "evidence": symptom.evidence[:1]})
+    return [link for link in links if link["evidence"]]
+
+
+def _span(findings: Findings, h: Hypothesis) -> tuple[datetime, datetime] | None:
+    """When a change happened: a deploy's rollout, a flag's flip, a calendar window, a log line."""
+    item = findings.items.get(h.evidence[0]) if h.evidence else None
+    if item is None:
+        return None
+    d = item.data
+    keys = {
+        "deploys": ("started_at", "finished_at"),
+        "feature_flags": ("changed_at", "changed_at"),
+        "change_calendar": ("start", "end"),
+        "logs": ("ts", "ts"),
+    }.get(item.source)
+    if keys is None:
+        return None
+    start = parse_time(d.get(keys[0]))
+    end = parse_time(d.get(keys[1])) or start
+    return (start, end) if start and end else None
+
+
+def lines_up(findings: Findings, h: Hypothesis, onset: datetime) -> bool:
+    """The change happened in the hour before `onset` (a calendar window: around it)."""
+    span = _span(findings, h)
+    if span is None:
+        return h.timing
+    start, end = span
+    item = findings.items[h.evidence[0]]
+    if item.source == "change_calendar":
+        return start - WINDOW_SLACK <= onset <= end + 2 * WINDOW_SLACK
+    return start <= onset + SKEW and onset - end <= CLOSE_BEFORE
+
+
+def _candidates(
+    findings: Findings, fmap: FailureMap, root: str, hypotheses: list[Hypothesis]
+) -> list[tuple[Hypothesis, list[str]]]:
+    """Changes that line up with `root`'s failure: on `root` itself, or on a dependency of it
+    that looks healthy but that `root`'s own new log lines name as it began failing."""
+    component = fmap.components[root]
+    below = set((services_by_name(findings.catalog).get(root) or {}).get("depends_on") or [])
+    out: list[tuple[Hypothesis, list[str]]] = []
+    for h in hypotheses:
+        if h.kind not in CHANGE_KINDS or h.ruled_out or not h.evidence or not h.service:
+            continue
+        if not lines_up(findings, h, component.onset):
+            continue
+        if h.service == root:
+            out.append((h, []))
+        elif h.service in below and not fmap.failing(h.service):
+            named = fresh_mentions(findings, root, h.service, component.onset - WINDOW_SLACK)
+            if named:
+                out.append((h, named))
+    return out
+
+
+def explain_roots(
+    findings: Findings, fmap: FailureMap, hypotheses: list[Hypothesis]
+) -> list[str]:
+    """For each failing dependency at the end of a chain, the change that explains it goes
+    first; a dependency nothing explains is at most medium, and one that began failing after
+    another explained failure is likelier its knock-on. Returns the roots nothing explains."""
+    unexplained: list[str] = []
+    explained: dict[str, Hypothesis] = {}
+    for root in fmap.roots:
+        if root == findings.service:
+            continue
+        dependency = next((h for h in hypotheses if h.kind == "dependency" and h.ref == root), None)
+        found = _candidates(findings, fmap, root, hypotheses)
+        if not found:
+            unexplained.append(root)
+            if dependency:
+                dependency.confidence = cap(dependency.confidence, "medium")
+                dependency.summary += f"; nothing found yet that explains why {root} fails"
+            continue
+        best, named = max(found, key=lambda pair: (pair[0].content or bool(pair[1]), pair[0].closeness))
+        best.explains = True
+        best.chain = _build_chain(findings, fmap, best, root, named)
+        best.evidence += [i for link in best.chain for i in link["evidence"] if i not in best.evidence]
+        path = ([best.service] if best.service != root else []) + list(reversed(fmap.path(root)))
+        best.summary += f"; the chain: {' -> '.join(str(p) for p in path)}"
+        component = fmap.components[root]
+        # The change is on (or just under) the component the errors point at.
+        best.content = best.content or bool(component.named_by) or bool(named)
+        best.timing = True
+        best.confidence = "high" if best.content else "medium"
+        explained[root] = best
+        if dependency:
+            dependency.confidence = cap(dependency.confidence, "medium")
+            dependency.summary += f"; explained by {best.label}"
+    for root in unexplained:
+        earlier = [r for r in explained if fmap.components[r].onset + SKEW < fmap.components[root].onset]
+        dependency = next((h for h in hypotheses if h.kind == "dependency" and h.ref == root), None)
+        if earlier and dependency:
+            gap = (fmap.components[root].onset - fmap.components[earlier[0]].onset).total_seconds()
+            dependency.object(
+                f"{earlier[0]} began failing {human_gap(gap)} earlier, and {explained[earlier[0]].label} explains it",
+                _component_ids(fmap, earlier[0]),
+            )
+    return unexplained
+
+
+def shared_layer_hypotheses(
+    findings: Findings,
+    fmap: FailureMap,
+    changes: list[LogChange],
+    hypotheses: list[Hypothesis],
+) -> list[Hypothesis]:
+    """Failures that started together with no dependency path between them, or the same change
+    line on several services, point at a layer they share; never at whichever failed first."""
+    out: list[Hypothesis] = []
+    peers = fmap.together
+    peer_ids = [i for p in peers for i in _component_ids(fmap, p)[:1]]
+    if peers:
+        apart = f"{', '.join(peers)} began failing within minutes of each other with no dependency between them"
+        for h in hypotheses:
+            if h.kind == "dependency" and h.ref in peers:
+                others = [i for p in peers if p != h.ref for i in _component_ids(fmap, p)[:1]]
+                h.object(f"{', '.join(p for p in peers if p != h.ref)} failed at the same time without calling it",
+                         others)
+        if fmap.shared:
+            existing = next((h for h in hypotheses if h.kind == "dependency" and h.ref == fmap.shared), None)
+            h = existing or Hypothesis("dependency", fmap.shared, "low", "", service=fmap.shared)
+            h.evidence += [i for i in peer_ids if i not in h.evidence]
+            h.summary = (h.summary + "; " if h.summary else "") + (
+                f"{fmap.shared} is the one dependency they share: {apart}"
+            )
+            h.timing = h.content = True
+            h.confidence = "medium"
+            if existing is None:
+                out.append(h)
+    for group in shared_changes(changes).values():
+        services = sorted({c.service for c in group})
+        failing = [s for s in services if fmap.failing(s)]
+        first = min(group, key=lambda c: c.first_at)
+        covering = next(
+            (
+                h
+                for h in hypotheses
+                if h.kind == "config_change" and h.service is None and _covering_calendar(first, [h], findings)
+            ),
+            None,
+        )
+        ids = [i for c in group for i in c.evidence_ids[:1]]
+        if covering is not None:
+            covering.evidence += [i for i in ids if i not in covering.evidence]
+            covering.summary += f"; the same change shows in the logs of {', '.join(services)}"
+            covering.content = True
+            continue
+        h = Hypothesis(
+            "external",
+            first.program or "shared-layer",
+            "medium" if len(failing) >= 2 or (failing and peers) else "low",
+            f"The same change hit {', '.join(services)} from {hhmm(first.first_at)}:"
+            f" '{_short(first.sample)}': a shared layer (host OS, platform, agent) changed under them",
+            evidence=ids + peer_ids,
+            timing=True,
+            content=len(failing) >= 2,
+            closeness=len(services),
+        )
+        out.append(h)
+    if peers and not fmap.shared and not out:
+        global_changes = [h for h in hypotheses if h.kind == "config_change" and h.service is None and h.timing]
+        if not global_changes:
+            out.append(
+                Hypothesis(
+                    "external",
+                    "shared-layer",
+                    "medium",
+                    f"{apart}: a layer under all of them (network, platform, cloud provider, an agent"
+                    " on their hosts) is likelier than any one of them",
+                    evidence=peer_ids,
+                    timing=True,
+                    content=False,
+                    closeness=len(peers),
+                )
+            )
+    return out

@@ -1,0 +1,92 @@
+"""Evidence against each hypothesis, and the confidence each can honestly claim.
+
+An objection names what speaks against a hypothesis and cites it: a diff that touches nothing
+that fails, a service whose failure comes from a dependency that failed first, a service that
+failed at the same time without depending on the change, a traffic surge before the symptom,
+a competing change that matches the failing code. Nothing is objected without a citation.
+"""
+
+from incidentdesk.analysis.catalog import dependency_depths
+from incidentdesk.analysis.chain import FailureMap
+from incidentdesk.analysis.findings import Findings
+from incidentdesk.analysis.hypothesis import CONFIDENCE_RANK, Hypothesis, cap
+
+CHANGE_KINDS = frozenset({"deploy", "feature_flag", "config_change"})
+
+
+def _first_ids(fmap: FailureMap, service: str) -> list[str]:
+    component = fmap.components.get(service)
+    return (component.named_by + component.evidence)[:1] if component else []
+
+
+def _diff_ids(findings: Findings, h: Hypothesis) -> list[str]:
+    return [i for i in h.evidence if (item := findings.items.get(i)) and item.source == "pull_requests"]
+
+
+def _change_objections(findings: Findings, fmap: FailureMap, h: Hypothesis, found: list[Hypothesis]) -> None:
+    service = h.service or ""
+    if h.content:
+        return
+    if h.kind == "deploy" and not findings.footprint(service).empty:
+        h.object("its diff touches nothing in the failing code", _diff_ids(findings, h))
+    rival = next(
+        (r for r in found if r is not h and r.kind in CHANGE_KINDS and r.content and not r.ruled_out), None
+    )
+    if rival is not None:
+        h.object(f"{rival.label} matches the failure instead", rival.evidence[:1])
+    root = fmap.downstream_of(service) if service else None
+    if root:
+        h.object(f"{service}'s errors come from {root}, which failed first", _first_ids(fmap, root))
+        h.confidence = "low"
+    for peer in fmap.together:
+        if peer != service and service and service not in dependency_depths(findings.catalog, peer):
+            h.object(f"{peer} failed at the same time and does not depend on {service}", _first_ids(fmap, peer))
+    surge = next((c for c in found if c.kind == "capacity" and c.timing), None)
+    if surge is not None:
+        h.object("traffic surged before the symptom", surge.evidence[:1])
+
+
+def add_objections(findings: Findings, fmap: FailureMap, found: list[Hypothesis]) -> None:
+    for h in found:
+        if h.ruled_out or h.kind == "unknown" or h.explains:
+            continue
+        if h.kind in ("deploy", "feature_flag"):
+            _change_objections(findings, fmap, h, found)
+        elif h.kind == "config_change" and h.service and not fmap.failing(h.service):
+            component_flat = [
+                s.evidence_id for s in findings.shifts if s.service == h.service and not s.degraded
+            ]
+            h.object(f"{h.service} itself looks healthy", component_flat[:2])
+        elif h.kind == "capacity":
+            strong = next((c for c in found if c.kind in CHANGE_KINDS and c.timing and c.content), None)
+            if strong is not None:
+                h.object(f"{strong.label} lines up and matches the failing code", strong.evidence[:1])
+        elif h.kind == "external":
+            deeper = [r for r in fmap.roots if r != findings.service and r not in fmap.together]
+            if deeper and h.ref != "shared-layer":
+                h.object(f"{deeper[0]}, inside the catalog, is failing below the service", _first_ids(fmap, deeper[0]))
+
+
+def calibrate(found: list[Hypothesis], *, has_conflicts: bool) -> None:
+    """High needs timing and content, nothing unanswered against it, and no competing change
+    left unexplained; conflicting signals and unexplained evidence against cap at medium."""
+    for h in found:
+        if h.against or has_conflicts:
+            h.confidence = cap(h.confidence, "medium")
+        if h.confidence == "high" and not (h.timing and h.content):
+            h.confidence = "medium"
+    for h in found:
+        if h.confidence != "high":
+            continue
+        rivals = [
+            r
+            for r in found
+            if r is not h
+            and r.kind in CHANGE_KINDS
+            and not r.ruled_out
+            and not r.against
+            and CONFIDENCE_RANK[r.confidence] >= 2
+        ]
+        if rivals:
+            h.confidence = "medium"
+            h.summary += f"; {rivals[0].label} is not ruled out"
