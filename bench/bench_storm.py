@@ -1,9 +1,9 @@
 """Alert storm benchmark: 10,000 signed webhooks about 20 services, with retries, at a real desk.
 
 Needs PostgreSQL and Redis on 127.0.0.1 (bin/services starts them). Creates a scratch database
-`incidentdesk_storm`, uses Redis DB 13, starts granian on 127.0.0.1:8031 and a Celery worker,
-then sends the storm from this process (bench/storm_load.py: raw asyncio sockets, closed loop)
-and checks what the desk made of it:
+`incidentdesk_storm`, runs migrate and collectstatic (the pages need its manifest), uses Redis
+DB 13, starts granian on 127.0.0.1:8031 and a Celery worker, then sends the storm from this
+process (bench/storm_load.py: raw asyncio sockets, closed loop) and checks what the desk made of it:
 
 - accepted per second, p50/p99 latency of the replies;
 - how long after the storm's last reply every alert was grouped into a run;
@@ -26,7 +26,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bench.storm_load import percentile, send_all  # noqa: E402
 from bench.storm_pages import PageWatcher, session_cookie  # noqa: E402
 from bench.storm_payloads import VENDORS, service_names, storm  # noqa: E402
+from tests.production.procfile import DeskProcess, stop_all, worker_command  # noqa: E402
 
 DB = "incidentdesk_storm"
 REDIS = "redis://127.0.0.1:6379/13"
@@ -90,29 +90,6 @@ def desk_env(args) -> dict[str, str]:
     return env
 
 
-def wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer in {timeout} s")
-
-
-def wait_ready(log: Path, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if "ready." in log.read_text(errors="replace"):
-            return
-        if process.poll() is not None:
-            raise SystemExit(f"worker exited:\n{log.read_text(errors='replace')[-2000:]}")
-        time.sleep(0.2)
-    raise SystemExit("worker not ready in 30 s")
-
-
 def web_command(args) -> list[str]:
     return [str(Path(sys.executable).with_name("granian")), "--interface", "wsgi", "--host", "127.0.0.1",
             "--port", str(args.port), "--workers", str(args.web_workers), "--blocking-threads", str(args.web_threads),
@@ -139,6 +116,8 @@ def main() -> None:
     subprocess.run(psql + [f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"], check=True)
     subprocess.run(psql + [f"CREATE DATABASE {DB}"], check=True)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
+                   check=True)
     os.environ.update(env)
     import django
 
@@ -162,23 +141,18 @@ def main() -> None:
     connection.close()
 
     var = ROOT / "var"
-    var.mkdir(exist_ok=True)
-    worker_log, web_log = var / "storm-worker.log", var / "storm-web.log"
-    worker_log.write_text("")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "incidentdesk", "worker", "--loglevel=INFO", f"--pool={args.worker_pool}",
-         f"--concurrency={args.worker_concurrency}", "--without-gossip", "--without-mingle",
-         "--without-heartbeat", "-n", f"storm-{os.getpid()}@%h"],
-        cwd=ROOT, env={**env, "LOG_LEVEL": "INFO"}, stdout=open(worker_log, "ab"), stderr=subprocess.STDOUT,
-        start_new_session=True)
-    web = subprocess.Popen(
-        web_command(args), cwd=ROOT, env=env, stdout=open(web_log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    command = worker_command(pool=args.worker_pool, concurrency=args.worker_concurrency,
+                             name=f"storm-{os.getpid()}")
+    worker = DeskProcess("worker", command, env={**env, "LOG_LEVEL": "INFO"}, log=var / "storm-worker.log")
+    web = DeskProcess("web", web_command(args), env=env, log=var / "storm-web.log")
     profilers: list[subprocess.Popen] = []
     try:
-        wait_ready(worker_log, worker)
-        wait_http(f"http://127.0.0.1:{args.port}/healthz")
-        for _ in range(args.web_workers * 4):  # every web worker has imported the views and connected
-            wait_http(f"http://127.0.0.1:{args.port}/healthz")
+        worker.start()
+        web.start()
+        worker.wait_for_output(r" ready\.")
+        healthz = f"http://127.0.0.1:{args.port}/healthz"
+        for _ in range(args.web_workers * 4 + 1):  # every web worker has imported the views and connected
+            web.wait_http(healthz)
         requests = storm(alerts=args.alerts, services=args.services, retry_share=args.retries,
                          secret=SECRET, host="127.0.0.1")
         web_pids, worker_pids = tree(web.pid), tree(worker.pid)
@@ -298,14 +272,7 @@ def main() -> None:
         if not ok:
             raise SystemExit(1)
     finally:
-        for process in (web, worker):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in (web, worker):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        stop_all([web, worker])
 
 
 if __name__ == "__main__":

@@ -1,18 +1,14 @@
 """A real Celery worker on a real Redis, for the tests that are about tasks."""
 
 import os
-import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from incidentdesk.celery import app
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.production.procfile import ROOT, DeskProcess, worker_command
 
 
 def redis_url() -> str:
@@ -46,52 +42,20 @@ def celery_reconnect() -> None:
     grouping_request._trusted_until = 0.0
 
 
-class Worker:
+class Worker(DeskProcess):
     def __init__(self, env: dict, concurrency: int, pool: str = "prefork") -> None:
-        self.env = env
-        self.concurrency = concurrency
-        self.pool = pool
-        self.process: subprocess.Popen | None = None
-        self.log = ROOT / "var" / f"worker-{os.getpid()}.log"
-        self.log_start = 0
+        # One log file for the workers of a test session.
+        command = worker_command(pool=pool, concurrency=concurrency, name=f"test-{os.getpid()}")
+        super().__init__("worker", command, env=env, log=ROOT / "var" / f"worker-{os.getpid()}.log")
 
-    def start(self) -> None:
-        self.log.parent.mkdir(exist_ok=True)
-        self.log_start = self.log.stat().st_size if self.log.exists() else 0
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "incidentdesk", "worker", "--loglevel=INFO",
-             f"--concurrency={self.concurrency}", f"--pool={self.pool}", "--without-heartbeat",
-             "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
-            cwd=ROOT, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if "ready." in self.log.read_text(errors="replace"):
-                return
-            if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited: {self.log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.2)
-        raise RuntimeError("worker did not become ready in 30 s")
-
-    def output(self, since: int | None = None) -> str:
-        """What this worker logged (the log file is shared by the workers of one test session)."""
-        with open(self.log, "rb") as log:
-            log.seek(self.log_start if since is None else since)
-            return log.read().decode(errors="replace")
+    def start(self) -> "Worker":
+        super().start()
+        self.wait_for_output(r" ready\.")
+        return self
 
     def children(self) -> list[int]:
         out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
         return [int(pid) for pid in out.split()]
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
 
 @pytest.fixture
