@@ -115,7 +115,11 @@ def _mentions(findings: Findings, service: str) -> list[tuple[str, str, datetime
 def fresh_mentions(findings: Findings, service: str, target: str, since: datetime) -> list[str]:
     """Evidence ids of `service`'s log templates, at any level, that first appear from `since`
     on and name `target`: how a component says what it was reacting to when it began failing."""
-    names = names_for(findings.catalog, target)
+    return fresh_naming(findings, service, names_for(findings.catalog, target), since)
+
+
+def fresh_naming(findings: Findings, service: str, names: set[str], since: datetime) -> list[str]:
+    """Evidence ids of `service`'s log templates new from `since` on whose lines contain any of `names`."""
     earliest = min((t.template.first_at for t in findings.templates if t.template.service == service
                     and t.template.first_at), default=None)
     ids = []
@@ -131,11 +135,18 @@ def fresh_mentions(findings: Findings, service: str, target: str, since: datetim
 
 
 def _own_failure(findings: Findings, service: str) -> tuple[list[str], datetime | None]:
+    """What shows `service` itself failing: its symptom metrics, else its own new errors and
+    error log lines (a network's "link down", a database's "no primary")."""
     shifts = findings.degraded(service)
-    ids = [s.evidence_id for s in shifts]
-    onsets = [s.onset_at for s in shifts]
+    if shifts:
+        return [s.evidence_id for s in shifts], min(s.onset_at for s in shifts)
+    errors = [(e.evidence_id, e.first_seen) for e in findings.new_errors if e.service == service and e.first_seen]
+    errors += [(v.template.evidence_ids[0], v.template.first_at) for v in findings.new_templates(service)
+               if v.template.first_at]
+    if errors:
+        return [i for i, _ in errors][:2], min(when for _, when in errors)
     collapsed = [s for s in findings.shifts if s.service == service and s.collapsed]
-    return ids, min(onsets) if onsets else (min(s.onset_at for s in collapsed) if collapsed else None)
+    return [], min(s.onset_at for s in collapsed) if collapsed else None
 
 
 def _flat(findings: Findings, service: str) -> list[str]:
@@ -163,9 +174,8 @@ def read_failure_map(findings: Findings) -> FailureMap:
     for dep in findings.depths:
         ids, onset = _own_failure(findings, dep)
         named = mentions[dep]
-        collapsed_only = onset is not None and not findings.degraded(dep)
-        if collapsed_only and not named:
-            onset, ids = None, []
+        if onset is not None and not ids and not named:
+            onset = None  # traffic falling away alone may be the callers' own doing
         if onset is not None and onset < floor:
             onset, ids = None, []  # an older, separate problem
         if onset is None and named:
@@ -182,6 +192,11 @@ def read_failure_map(findings: Findings) -> FailureMap:
     return fmap
 
 
+def _minute(moment: datetime) -> datetime:
+    """Metric onsets are to the minute; a log line seconds later is the same minute."""
+    return moment.replace(second=0, microsecond=0)
+
+
 def _links(
     findings: Findings,
     components: dict[str, Component],
@@ -196,7 +211,9 @@ def _links(
                 continue
             named = [i for i, who, _ in mentions.get(callee, []) if who == caller]
             below = components[callee]
-            first = below.onset <= component.onset + SKEW
+            # By timing alone only when the caller shows no failure of its own (a crash in its
+            # own code fails it whatever its dependencies do).
+            first = _minute(below.onset) <= _minute(component.onset) and findings.footprint(caller).empty
             if named or (callee in direct and first and below.degraded):
                 links.append(Link(caller, callee, tuple(named[:2] or below.evidence[:1])))
     # A direct link hides a longer one through a failing service in between.

@@ -111,7 +111,7 @@ def deploy_hypotheses(findings: Findings) -> list[Hypothesis]:
             h.evidence += _error_ids(findings, service) + leaks.get(service, [])[:2]
         elif not _failing(findings, service):
             h.summary = f"{label} {when}, but {service} itself looks healthy"
-            h.evidence, h.against, h.timing, h.ruled_out = [], cites, False, True
+            h.evidence, h.against, h.ruled_out, h.on_healthy = [], cites, True, True
         else:
             h.summary = f"{label} {when}; nothing in its diff matches the errors"
         out.append(h)

@@ -5,10 +5,10 @@ component is the cause, and failures that started together point at the layer th
 from datetime import datetime, timedelta
 
 from incidentdesk.analysis.catalog import services_by_name
-from incidentdesk.analysis.chain import FailureMap, fresh_mentions
+from incidentdesk.analysis.chain import FailureMap, fresh_mentions, fresh_naming
 from incidentdesk.analysis.findings import Findings
 from incidentdesk.analysis.hypothesis import Hypothesis, cap
-from incidentdesk.analysis.logchanges import LogChange, shared_changes
+from incidentdesk.analysis.logchanges import LogChange, deploy_marks, shared_changes
 from incidentdesk.analysis.timeutil import hhmm, human_gap, parse_time
 
 CHANGE_KINDS = frozenset({"deploy", "feature_flag", "config_change"})
@@ -158,19 +158,32 @@ def _candidates(
     that looks healthy but that `root`'s own new log lines name as it began failing."""
     component = fmap.components[root]
     below = set((services_by_name(findings.catalog).get(root) or {}).get("depends_on") or [])
+    marks = deploy_marks(findings)
+    since = component.onset - WINDOW_SLACK
     out: list[tuple[Hypothesis, list[str]]] = []
     for h in hypotheses:
-        if h.kind not in CHANGE_KINDS or h.ruled_out or not h.evidence or not h.service:
+        if h.kind not in CHANGE_KINDS or not h.service or (h.ruled_out and not h.on_healthy):
             continue
-        if not lines_up(findings, h, component.onset):
-            continue
-        if h.service == root:
-            out.append((h, []))
-        elif h.service in below and not fmap.failing(h.service):
-            named = fresh_mentions(findings, root, h.service, component.onset - WINDOW_SLACK)
+        aligned = lines_up(findings, h, component.onset)
+        if h.service == root and not h.ruled_out and h.evidence:
+            # A change whose code is in the failing frames counts however old: a latent bug.
+            if aligned or h.content:
+                out.append((h, []))
+        elif h.service in below and not fmap.failing(h.service) and aligned:
+            named = fresh_mentions(findings, root, h.service, since)
+            if h.kind == "deploy" and h.ref in marks:
+                named += fresh_naming(findings, root, marks[h.ref], since)
             if named:
                 out.append((h, named))
     return out
+
+
+def _revive(h: Hypothesis) -> None:
+    """A change on a healthy-looking service that the chain shows was felt below it."""
+    if h.ruled_out:
+        h.ruled_out, h.on_healthy = False, False
+        h.evidence, h.against = list(h.against), []
+        h.summary = h.summary.split(", but ")[0]
 
 
 def explain_roots(
@@ -192,7 +205,15 @@ def explain_roots(
                 dependency.confidence = cap(dependency.confidence, "medium")
                 dependency.summary += f"; nothing found yet that explains why {root} fails"
             continue
-        best, named = max(found, key=lambda pair: (pair[0].content or bool(pair[1]), pair[0].closeness))
+        best, named = max(
+            found,
+            key=lambda pair: (
+                pair[0].content or bool(pair[1]),
+                lines_up(findings, pair[0], fmap.components[root].onset),
+                pair[0].closeness,
+            ),
+        )
+        _revive(best)
         best.explains = True
         best.chain = _build_chain(findings, fmap, best, root, named)
         best.evidence += [i for link in best.chain for i in link["evidence"] if i not in best.evidence]
@@ -200,9 +221,10 @@ def explain_roots(
         best.summary += f"; the chain: {' -> '.join(str(p) for p in path)}"
         component = fmap.components[root]
         # The change is on (or just under) the component the errors point at.
+        aligned = lines_up(findings, best, component.onset)
         best.content = best.content or bool(component.named_by) or bool(named)
-        best.timing = True
-        best.confidence = "high" if best.content else "medium"
+        best.timing = aligned
+        best.confidence = "high" if best.content and aligned else "medium"
         explained[root] = best
         if dependency:
             dependency.confidence = cap(dependency.confidence, "medium")

@@ -38,7 +38,8 @@ PRODUCTION = frozenset({"production", "prod", "prd", "live"})
 # How a caller's error reads when it was only waiting on something else that failed.
 _WAITING_ON_DEPENDENCY = re.compile(
     r"time[ds]?[ _-]?out|timeout|deadline exceeded|exceeded \d+\s*m?s\b|unavailable|\b50[234]\b"
-    r"|connection (?:refused|reset)|circuit(?: breaker)? (?:is )?open|x509|certificate|\btls\b",
+    r"|connection (?:refused|reset)|circuit(?: breaker)? (?:is )?open|x509|certificate|\btls\b"
+    r"|unreachable|no route|lost (?:\w+ )?(?:contact|connection)",
     re.I,
 )
 
@@ -119,7 +120,13 @@ def _failing_dependencies(findings: Findings) -> dict[str, datetime]:
             continue
         if s.degraded or (s.collapsed and mention_ids(findings, s.service)):
             out[s.service] = min(out.get(s.service, s.onset_at), s.onset_at)
-    return out
+    # A dependency whose metrics do not show it may still log its failure: new error lines.
+    logged: dict[str, datetime] = {}
+    for verdict in findings.new_templates():
+        t = verdict.template
+        if t.service in findings.depths and t.first_at:
+            logged[t.service] = min(logged.get(t.service, t.first_at), t.first_at)
+    return {**logged, **out}
 
 
 def _first_seen(

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from incidentdesk.analysis.chain import UNSEEN_MARGIN
 from incidentdesk.analysis.findings import Findings
 from incidentdesk.analysis.logtemplates import ERROR_LEVELS, LogTemplate
+from incidentdesk.analysis.timeutil import parse_time
 
 # A change this long before a failure can still be what set it off.
 BEFORE = timedelta(minutes=60)
@@ -66,12 +67,48 @@ class LogChange:
         return match.group(1).lower() if match else None
 
 
+# At warning level a line says something went wrong; only a plain change verb makes it a change.
+_DELIBERATE = re.compile(
+    r"\b(?:upgrad|install|unpack|setting up|appl(?:y|ied|ying)|rotat|renew|revok|reboot|join|grant"
+    r"|migrat|decommission|scaled|capacity add)",
+    re.I,
+)
+_DEPLOY_LINE = re.compile(r"\b(?:deploy(?:ed|ing|ment)?|release|build|rollout)\b", re.I)
+# A change rolls out host by host: its lines this close together are one change.
+SAME_CHANGE = timedelta(minutes=10)
+
+
 def _is_change(template: LogTemplate, text: str) -> tuple[bool, bool]:
     if template.level in ERROR_LEVELS:
         return False, False
     if _ENVIRONMENT.search(text):
         return True, True
+    if template.level not in ("debug", "info", "notice") and not _DELIBERATE.search(text):
+        return False, False
     return bool(_CHANGE.search(text) and not _REACTION.search(text)), False
+
+
+def deploy_marks(findings: Findings) -> dict[str, set[str]]:
+    """What each deploy is called in logs: its id, its id without the service's name, its sha."""
+    marks: dict[str, set[str]] = {}
+    for item in findings.records("deploys"):
+        d = item.data
+        dep_id, service = str(d.get("id") or item.ref), str(d.get("service") or "")
+        names = {dep_id.lower()}
+        if service and dep_id.lower().startswith(service.lower() + "-"):
+            names.add(dep_id[len(service) + 1 :].lower())
+        if len(str(d.get("sha") or "")) >= 7:
+            names.add(str(d["sha"])[:7].lower())
+        marks[dep_id] = {n for n in names if len(n) >= 6}
+    return marks
+
+
+def names_deploy(text: str, marks: dict[str, set[str]]) -> str | None:
+    lowered = text.lower()
+    for dep_id, names in marks.items():
+        if any(re.search(rf"(?<![\w.-]){re.escape(n)}(?![\w-])", lowered) for n in names):
+            return dep_id
+    return None
 
 
 def log_changes(findings: Findings, onsets: dict[str, datetime]) -> list[LogChange]:
@@ -85,6 +122,12 @@ def log_changes(findings: Findings, onsets: dict[str, datetime]) -> list[LogChan
         if t.template.first_at:
             service = t.template.service
             earliest[service] = min(earliest.get(service, t.template.first_at), t.template.first_at)
+    marks = deploy_marks(findings)
+    deployed = {
+        (str(i.data.get("service") or ""), when)
+        for i in findings.records("deploys")
+        if (when := parse_time(i.data.get("started_at")))
+    }
     out: list[LogChange] = []
     for verdict in findings.templates:
         t = verdict.template
@@ -92,7 +135,11 @@ def log_changes(findings: Findings, onsets: dict[str, datetime]) -> list[LogChan
             continue
         sample = str(findings.items[t.evidence_ids[0]].data.get("message") or t.template)
         is_change, environment = _is_change(t, f"{t.template} {sample}")
-        if not is_change:
+        if not is_change or names_deploy(sample, marks):
+            continue  # a deploy's own rollout lines belong to the deploy
+        if _DEPLOY_LINE.search(sample) and any(
+            svc == t.service and abs(when - t.first_at) <= SAME_CHANGE * 3 for svc, when in deployed
+        ):
             continue
         onset = onsets.get(t.service, findings.first_seen)
         if not (onset - BEFORE <= t.first_at <= onset + SKEW):
@@ -110,7 +157,42 @@ def log_changes(findings: Findings, onsets: dict[str, datetime]) -> list[LogChan
                 environment=environment,
             )
         )
-    return sorted(out, key=lambda c: c.first_at)
+    return _merged(sorted(out, key=lambda c: c.first_at))
+
+
+def _words(template: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z][a-z_-]{2,}", template.lower())}
+
+
+def _merged(changes: list[LogChange]) -> list[LogChange]:
+    """Lines of one change logged host by host, or with a location prefix, are one change."""
+    out: list[LogChange] = []
+    for change in changes:
+        same = next(
+            (
+                c
+                for c in out
+                if c.service == change.service
+                and c.environment == change.environment
+                and change.first_at - c.first_at <= SAME_CHANGE
+                and len(_words(c.template) & _words(change.template))
+                >= 0.6 * max(len(_words(c.template) | _words(change.template)), 1)
+            ),
+            None,
+        )
+        if same is None:
+            out.append(change)
+            continue
+        out[out.index(same)] = LogChange(
+            service=same.service,
+            template=same.template,
+            sample=same.sample,
+            first_at=same.first_at,
+            count=same.count + change.count,
+            evidence_ids=same.evidence_ids,
+            environment=same.environment,
+        )
+    return out
 
 
 def shared_changes(changes: list[LogChange]) -> dict[str, list[LogChange]]:

@@ -6,12 +6,17 @@ failed at the same time without depending on the change, a traffic surge before 
 a competing change that matches the failing code. Nothing is objected without a citation.
 """
 
+from datetime import timedelta
+
 from incidentdesk.analysis.catalog import dependency_depths
 from incidentdesk.analysis.chain import FailureMap
 from incidentdesk.analysis.findings import Findings
 from incidentdesk.analysis.hypothesis import CONFIDENCE_RANK, Hypothesis, cap
+from incidentdesk.analysis.timeutil import parse_time
 
 CHANGE_KINDS = frozenset({"deploy", "feature_flag", "config_change"})
+# A change the service ran this long on without trouble is a weak fit for the failure.
+QUIET = timedelta(minutes=10)
 
 
 def _first_ids(fmap: FailureMap, service: str) -> list[str]:
@@ -44,6 +49,25 @@ def _change_objections(findings: Findings, fmap: FailureMap, h: Hypothesis, foun
     surge = next((c for c in found if c.kind == "capacity" and c.timing), None)
     if surge is not None:
         h.object("traffic surged before the symptom", surge.evidence[:1])
+    quiet = _quiet_after(findings, fmap, h)
+    if quiet:
+        minutes, ids = quiet
+        h.object(f"{service} ran {minutes} min on it without a sign of trouble before the failure", ids)
+
+
+def _quiet_after(findings: Findings, fmap: FailureMap, h: Hypothesis) -> tuple[int, list[str]] | None:
+    """A change that finished well before the failure, with the service healthy in between."""
+    item = findings.items.get(h.evidence[0]) if h.evidence else None
+    component = fmap.components.get(h.service or "")
+    if item is None or component is None or item.source not in ("deploys", "feature_flags"):
+        return None
+    done = parse_time(item.data.get("finished_at") or item.data.get("changed_at"))
+    if done is None or component.onset - done < QUIET:
+        return None
+    series = findings.series_of(h.service, "error_rate")
+    if series is None:
+        return None
+    return int((component.onset - done).total_seconds() // 60), [series.evidence_id]
 
 
 def add_objections(findings: Findings, fmap: FailureMap, found: list[Hypothesis]) -> None:
@@ -75,6 +99,9 @@ def calibrate(found: list[Hypothesis], *, has_conflicts: bool) -> None:
             h.confidence = cap(h.confidence, "medium")
         if h.confidence == "high" and not (h.timing and h.content):
             h.confidence = "medium"
+        if h.against and not h.explains and not (h.timing and h.content):
+            # One line of evidence, and evidence against it that nothing answers.
+            h.confidence = "low"
     for h in found:
         if h.confidence != "high":
             continue
