@@ -5,6 +5,7 @@ A failing dependency is a finding, not a cause: the chain is followed down to th
 failing component, and only a change on that component (or nothing found there) says why.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,6 +16,8 @@ from incidentdesk.analysis.metrics import SYMPTOM_METRICS
 SKEW = timedelta(minutes=1)
 # Failures that start this close together with no dependency path between them share a cause.
 TOGETHER = timedelta(minutes=5)
+# New error lines of one template on two services, at least this many each, are one failure.
+MIN_SHARED_ERRORS = 3
 # A dependency failing this long before its caller is a separate, older problem.
 LEAD = timedelta(minutes=60)
 # Log lines this close to the start of a service's logs cannot be told apart from background.
@@ -120,18 +123,23 @@ def fresh_mentions(findings: Findings, service: str, target: str, since: datetim
 
 def fresh_naming(findings: Findings, service: str, names: set[str], since: datetime) -> list[str]:
     """Evidence ids of `service`'s log templates new from `since` on whose lines contain any of `names`."""
+    return [i for i, text in fresh_lines(findings, service, since) if names_any(text, names)][:2]
+
+
+def fresh_lines(findings: Findings, service: str, since: datetime) -> list[tuple[str, str]]:
+    """(evidence id, text) of what `service` began to log or raise from `since` on, at any level:
+    its log templates not seen before, and its new error groups."""
     earliest = min((t.template.first_at for t in findings.templates if t.template.service == service
                     and t.template.first_at), default=None)
-    ids = []
+    out = []
     for verdict in findings.templates:
         t = verdict.template
         if t.service != service or not t.first_at or t.first_at < since or earliest is None:
             continue
-        if t.first_at - earliest < UNSEEN_MARGIN:
-            continue
-        if names_any(raw_text(findings, t), names):
-            ids.append(t.evidence_ids[0])
-    return ids[:2]
+        if t.first_at - earliest >= UNSEEN_MARGIN:
+            out.append((t.evidence_ids[0], raw_text(findings, t)))
+    out += [(e.evidence_id, e.text) for e in findings.new_errors if e.service == service]
+    return out
 
 
 def _own_failure(findings: Findings, service: str) -> tuple[list[str], datetime | None]:
@@ -141,7 +149,7 @@ def _own_failure(findings: Findings, service: str) -> tuple[list[str], datetime 
     if shifts:
         return [s.evidence_id for s in shifts], min(s.onset_at for s in shifts)
     errors = [(e.evidence_id, e.first_seen) for e in findings.new_errors if e.service == service and e.first_seen]
-    errors += [(v.template.evidence_ids[0], v.template.first_at) for v in findings.new_templates(service)
+    errors += [(v.template.evidence_ids[0], v.template.first_at) for v in findings.error_burst(service)
                if v.template.first_at]
     if errors:
         return [i for i, _ in errors][:2], min(when for _, when in errors)
@@ -227,6 +235,22 @@ def _links(
     ]
 
 
+def same_new_error(findings: Findings, services: set[str]) -> dict[str, list[str]]:
+    """Failing services that began logging the same new error (by template): one cause under
+    all of them, however they call each other."""
+    by_shape: dict[str, list[str]] = {}
+    for verdict in findings.templates:
+        t = verdict.template
+        if t.service in services and t.is_error and verdict.before == 0 and verdict.after >= MIN_SHARED_ERRORS:
+            by_shape.setdefault(template_shape(t.template), []).append(t.service)
+    return {k: sorted(set(v)) for k, v in by_shape.items() if len(set(v)) >= 2}
+
+
+def template_shape(template: str) -> str:
+    """A template with the names of services and hosts taken out, to compare across services."""
+    return re.sub(r"\b[\w.-]*(?:host|node|svc|pod|ip)[\w.-]*\b", "<*>", template.lower())
+
+
 def _together(findings: Findings, fmap: FailureMap) -> tuple[list[str], str | None]:
     """Failing services that started within minutes of each other with no path between them,
     and the catalog dependency they all share, if any."""
@@ -245,9 +269,11 @@ def _together(findings: Findings, fmap: FailureMap) -> tuple[list[str], str | No
                 continue
             if abs(comps[a].onset - comps[b].onset) <= TOGETHER:
                 peers += [x for x in (a, b) if x not in peers]
+    for group in same_new_error(findings, set(comps)).values():
+        peers += [x for x in group if x not in peers]
     if len(peers) < 2:
         return [], None
-    common = set(findings.depths)
+    common = set(findings.depths) - set(peers)
     for name in peers:
         common &= set(dependency_depths(findings.catalog, name))
     # The nearest shared dependency is the likeliest shared layer.

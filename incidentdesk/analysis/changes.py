@@ -4,9 +4,11 @@ from datetime import timedelta
 
 from incidentdesk.analysis.content import change_matches, flag_matches, path_tokens
 from incidentdesk.analysis.exposure import exposing_reasons, exposure_records
-from incidentdesk.analysis.findings import Findings, is_production, mention_ids
+from incidentdesk.analysis.chain import fresh_lines
+from incidentdesk.analysis.findings import Findings, is_production, mention_ids, names_for
 from incidentdesk.analysis.hypothesis import Hypothesis
 from incidentdesk.analysis.timeutil import hhmm, human_gap, parse_time
+from incidentdesk.analysis.wording import tied
 
 # A change that landed this close before the onset lines up in time.
 CLOSE_BEFORE = timedelta(minutes=60)
@@ -196,6 +198,10 @@ def calendar_hypotheses(findings: Findings) -> list[Hypothesis]:
             continue
         end = end or start
         if not (start - timedelta(minutes=15) <= onset <= end + timedelta(minutes=30)):
+            if not shared_layer and end < onset:
+                earlier = _earlier_change(findings, item, touched, end)
+                if earlier:
+                    out.append(earlier)
             continue
         failing = [s for s in touched if _failing(findings, s)]
         mentions = {s: mention_ids(findings, s) for s in touched if s != findings.service}
@@ -217,7 +223,8 @@ def calendar_hypotheses(findings: Findings) -> list[Hypothesis]:
             service=None if shared_layer else (failing or named or direct or touched)[0],
             timing=bool(failing or named or inside),
             content=bool(named) or matches_code,
-            closeness=1.0,
+            # Of two windows over the onset, the one that opened last fits it best.
+            closeness=-max((onset - start).total_seconds(), 0),
         )
         # The window covers the onset (timing); the touched service failing or being
         # named in the errors ties it to the symptom (content).
@@ -232,6 +239,41 @@ def calendar_hypotheses(findings: Findings) -> list[Hypothesis]:
             h.evidence += [s.evidence_id for s in findings.degraded(findings.service or "")][:2]
         out.append(h)
     return out
+
+
+def _earlier_change(findings: Findings, item, touched: list[str], end) -> Hypothesis | None:
+    """A calendar change that ended before the onset: the last change on a service that then
+    failed (within a day), or an older one whose description the failure's own words echo."""
+    c = item.data
+    gap = findings.first_seen - end
+    ties: list[str] = []
+    words: set[str] = set()
+    for service in touched:
+        since = findings.failing_dependencies.get(service, findings.first_seen) - timedelta(minutes=15)
+        ignore = names_for(findings.catalog, service) | {service}
+        for evidence_id, text in fresh_lines(findings, service, since):
+            shared = tied(str(c.get("title") or ""), text, ignore)
+            if shared:
+                ties.append(evidence_id)
+                words |= shared
+    if not ties and gap > LOOKBACK:
+        return None
+    kind = str(c.get("kind") or "change").lower()
+    h = Hypothesis(
+        "config_change",
+        str(c.get("uid") or item.ref),
+        "low",
+        f"{kind.capitalize()} '{c.get('title')}' on {', '.join(touched)} ended {human_gap(gap.total_seconds())}"
+        " before the onset",
+        evidence=[item.id, *ties[:2]],
+        service=next((s for s in touched if _failing(findings, s)), touched[0]),
+        content=bool(ties),
+        closeness=-gap.total_seconds(),
+        recent=gap <= LOOKBACK,
+    )
+    if words:
+        h.summary += f"; the failure's own lines echo it ({', '.join(sorted(words)[:3])})"
+    return h
 
 
 def _json(value: object) -> str:

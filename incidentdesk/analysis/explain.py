@@ -151,23 +151,32 @@ def lines_up(findings: Findings, h: Hypothesis, onset: datetime) -> bool:
     return start <= onset + SKEW and onset - end <= CLOSE_BEFORE
 
 
+def _onset(fmap: FailureMap, root: str) -> datetime:
+    """When `root` began failing; for a shared dependency, when the first of its callers did."""
+    component = fmap.components.get(root)
+    if component is not None:
+        return component.onset
+    return min(fmap.components[p].onset for p in fmap.together)
+
+
 def _candidates(
     findings: Findings, fmap: FailureMap, root: str, hypotheses: list[Hypothesis]
 ) -> list[tuple[Hypothesis, list[str]]]:
     """Changes that line up with `root`'s failure: on `root` itself, or on a dependency of it
     that looks healthy but that `root`'s own new log lines name as it began failing."""
-    component = fmap.components[root]
+    onset = _onset(fmap, root)
     below = set((services_by_name(findings.catalog).get(root) or {}).get("depends_on") or [])
     marks = deploy_marks(findings)
-    since = component.onset - WINDOW_SLACK
+    since = onset - WINDOW_SLACK
     out: list[tuple[Hypothesis, list[str]]] = []
     for h in hypotheses:
         if h.kind not in CHANGE_KINDS or not h.service or (h.ruled_out and not h.on_healthy):
             continue
-        aligned = lines_up(findings, h, component.onset)
-        if h.service == root and not h.ruled_out and h.evidence:
-            # A change whose code is in the failing frames counts however old: a latent bug.
-            if aligned or h.content:
+        aligned = lines_up(findings, h, onset)
+        if h.service == root and (not h.ruled_out or h.on_healthy) and (h.evidence or h.on_healthy):
+            # A change whose code is in the failing frames counts however old (a latent bug);
+            # a planned change on it earlier that day is the last thing that changed on it.
+            if aligned or h.content or h.recent:
                 out.append((h, []))
         elif h.service in below and not fmap.failing(h.service) and aligned:
             named = fresh_mentions(findings, root, h.service, since)
@@ -194,7 +203,8 @@ def explain_roots(
     another explained failure is likelier its knock-on. Returns the roots nothing explains."""
     unexplained: list[str] = []
     explained: dict[str, Hypothesis] = {}
-    for root in fmap.roots:
+    ends = fmap.roots + [fmap.shared] if fmap.shared and fmap.shared not in fmap.roots else fmap.roots
+    for root in ends:
         if root == findings.service:
             continue
         dependency = next((h for h in hypotheses if h.kind == "dependency" and h.ref == root), None)
@@ -205,24 +215,24 @@ def explain_roots(
                 dependency.confidence = cap(dependency.confidence, "medium")
                 dependency.summary += f"; nothing found yet that explains why {root} fails"
             continue
+        onset = _onset(fmap, root)
         best, named = max(
             found,
-            key=lambda pair: (
-                pair[0].content or bool(pair[1]),
-                lines_up(findings, pair[0], fmap.components[root].onset),
-                pair[0].closeness,
-            ),
+            key=lambda pair: (pair[0].content or bool(pair[1]), lines_up(findings, pair[0], onset), pair[0].closeness),
         )
         _revive(best)
         best.explains = True
         best.chain = _build_chain(findings, fmap, best, root, named)
         best.evidence += [i for link in best.chain for i in link["evidence"] if i not in best.evidence]
-        path = ([best.service] if best.service != root else []) + list(reversed(fmap.path(root)))
+        if root == fmap.shared:
+            path = [root, ", ".join(fmap.together)]
+        else:
+            path = ([best.service] if best.service != root else []) + list(reversed(fmap.path(root)))
         best.summary += f"; the chain: {' -> '.join(str(p) for p in path)}"
-        component = fmap.components[root]
+        component = fmap.components.get(root)
         # The change is on (or just under) the component the errors point at.
-        aligned = lines_up(findings, best, component.onset)
-        best.content = best.content or bool(component.named_by) or bool(named)
+        aligned = lines_up(findings, best, onset)
+        best.content = best.content or bool(component and component.named_by) or bool(named) or root == fmap.shared
         best.timing = aligned
         best.confidence = "high" if best.content and aligned else "medium"
         explained[root] = best
@@ -230,7 +240,8 @@ def explain_roots(
             dependency.confidence = cap(dependency.confidence, "medium")
             dependency.summary += f"; explained by {best.label}"
     for root in unexplained:
-        earlier = [r for r in explained if fmap.components[r].onset + SKEW < fmap.components[root].onset]
+        earlier = [r for r in explained if r in fmap.components
+                   and fmap.components[r].onset + SKEW < fmap.components[root].onset]
         dependency = next((h for h in hypotheses if h.kind == "dependency" and h.ref == root), None)
         if earlier and dependency:
             gap = (fmap.components[root].onset - fmap.components[earlier[0]].onset).total_seconds()
@@ -257,8 +268,7 @@ def shared_layer_hypotheses(
         for h in hypotheses:
             if h.kind == "dependency" and h.ref in peers:
                 others = [i for p in peers if p != h.ref for i in _component_ids(fmap, p)[:1]]
-                h.object(f"{', '.join(p for p in peers if p != h.ref)} failed at the same time without calling it",
-                         others)
+                h.object(f"{', '.join(p for p in peers if p != h.ref)} began failing with it, not through it", others)
         if fmap.shared:
             existing = next((h for h in hypotheses if h.kind == "dependency" and h.ref == fmap.shared), None)
             h = existing or Hypothesis("dependency", fmap.shared, "low", "", service=fmap.shared)

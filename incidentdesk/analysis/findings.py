@@ -34,6 +34,8 @@ ERROR_FALLBACK_WINDOW = timedelta(hours=6)
 DEPENDENCY_LEAD = timedelta(minutes=60)
 ALERTING_LEVELS = frozenset({"warning", "error", "critical", "fatal"})
 MIN_BURST_LINES = 10
+# This many new error lines of a service, in whatever templates, are a failure of it.
+MIN_ERROR_BURST = 3
 PRODUCTION = frozenset({"production", "prod", "prd", "live"})
 # How a caller's error reads when it was only waiting on something else that failed.
 _WAITING_ON_DEPENDENCY = re.compile(
@@ -99,6 +101,16 @@ class Findings:
             and (v.template.is_error or not errors_only)
         ]
 
+    def error_burst(self, service: str) -> list[TemplateVerdict]:
+        """`service`'s error lines that are all new at the onset, when there are enough of them to
+        be a failure, however varied: a network logs "link down", "BGP down", "unreachable" once each."""
+        fresh = [
+            v
+            for v in self.templates
+            if v.template.service == service and v.template.is_error and v.before == 0 and v.after >= 1
+        ]
+        return fresh if sum(v.after for v in fresh) >= MIN_ERROR_BURST else []
+
     def footprint(self, service: str) -> Footprint:
         return self.footprints.get(service) or Footprint()
 
@@ -122,10 +134,10 @@ def _failing_dependencies(findings: Findings) -> dict[str, datetime]:
             out[s.service] = min(out.get(s.service, s.onset_at), s.onset_at)
     # A dependency whose metrics do not show it may still log its failure: new error lines.
     logged: dict[str, datetime] = {}
-    for verdict in findings.new_templates():
-        t = verdict.template
-        if t.service in findings.depths and t.first_at:
-            logged[t.service] = min(logged.get(t.service, t.first_at), t.first_at)
+    for dep in findings.depths:
+        times = [v.template.first_at for v in findings.error_burst(dep) if v.template.first_at]
+        if times:
+            logged[dep] = min(times)
     return {**logged, **out}
 
 

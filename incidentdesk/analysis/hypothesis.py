@@ -19,6 +19,7 @@ class Hypothesis:
     closeness: float = 0.0  # tie-breaker: higher is a better fit
     ruled_out: bool = False  # listed to say it is not the cause (after the onset, out of scope)
     on_healthy: bool = False  # ruled out because its service looks healthy; a chain may bring it back
+    recent: bool = False  # a planned change that ended within the day before the onset
     explains: bool = False  # a change at the end of the failure chain that explains it
     objections: list[str] = field(default_factory=list)  # what speaks against it, in words
     chain: list[dict] = field(default_factory=list)  # change -> component -> symptom, cited link by link

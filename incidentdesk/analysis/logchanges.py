@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from incidentdesk.analysis.chain import UNSEEN_MARGIN
+from incidentdesk.analysis.chain import UNSEEN_MARGIN, template_shape
 from incidentdesk.analysis.findings import Findings
 from incidentdesk.analysis.logtemplates import ERROR_LEVELS, LogTemplate
 from incidentdesk.analysis.timeutil import parse_time
@@ -200,10 +200,7 @@ def shared_changes(changes: list[LogChange]) -> dict[str, list[LogChange]]:
     by_template: dict[str, list[LogChange]] = {}
     for change in changes:
         if not change.environment:
-            by_template.setdefault(_shape(change.template), []).append(change)
+            by_template.setdefault(template_shape(change.template), []).append(change)
     return {k: v for k, v in by_template.items() if len({c.service for c in v}) >= 2}
 
 
-def _shape(template: str) -> str:
-    """Service and host names differ from one service's logs to another's."""
-    return re.sub(r"\b[\w.-]*(?:host|node|svc|pod|ip)[\w.-]*\b", "<*>", template.lower())
