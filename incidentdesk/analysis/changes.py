@@ -256,8 +256,9 @@ def _earlier_change(findings: Findings, item, touched: list[str], end) -> Hypoth
             if shared:
                 ties.append(evidence_id)
                 words |= shared
-    if not ties and gap > LOOKBACK:
-        return None
+    failing_below = [s for s in touched if s != findings.service and s in findings.failing_dependencies]
+    if not ties and (gap > LOOKBACK or not failing_below):
+        return None  # of interest only as the last change on a dependency that then failed
     kind = str(c.get("kind") or "change").lower()
     h = Hypothesis(
         "config_change",
