@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from incidentdesk.analysis.catalog import dependency_depths, services_by_name
 from incidentdesk.analysis.findings import Findings, callers_of, names_any, names_for, raw_text
+from incidentdesk.analysis.logshifts import LogShift, log_shifts, quotes
 from incidentdesk.analysis.metrics import SYMPTOM_METRICS
 
 SKEW = timedelta(minutes=1)
@@ -31,6 +32,7 @@ class Component:
     evidence: list[str] = field(default_factory=list)  # its own degraded metrics, errors, alerts
     named_by: list[str] = field(default_factory=list)  # callers' new errors naming it
     flat: list[str] = field(default_factory=list)  # its symptom metrics that stay flat
+    shifts: list[LogShift] = field(default_factory=list)  # numbers in its recurring lines that jumped
 
     @property
     def degraded(self) -> bool:
@@ -179,8 +181,15 @@ def read_failure_map(findings: Findings) -> FailureMap:
         )
     floor = (findings.run_onset or findings.first_seen) - LEAD
     mentions = {dep: _mentions(findings, dep) for dep in findings.depths}
+    shifted: dict[str, list[LogShift]] = {}
+    for shift in log_shifts(findings, findings.symptom_at):
+        shifted.setdefault(shift.service, []).append(shift)
     for dep in findings.depths:
         ids, onset = _own_failure(findings, dep)
+        if dep in shifted and not ids:
+            # Its output changed at the onset though nothing of it errs: a failure in content.
+            ids = [shift.evidence_ids[1] for shift in shifted[dep]][:2]
+            onset = min(shift.at for shift in shifted[dep])
         named = mentions[dep]
         if onset is not None and not ids and not named:
             onset = None  # traffic falling away alone may be the callers' own doing
@@ -192,12 +201,23 @@ def read_failure_map(findings: Findings) -> FailureMap:
         if onset is None:
             continue
         components[dep] = Component(
-            dep, onset, evidence=ids, named_by=[i for i, _, _ in named][:3], flat=_flat(findings, dep)
+            dep,
+            onset,
+            evidence=ids,
+            named_by=[i for i, _, _ in named][:3],
+            flat=_flat(findings, dep),
+            shifts=shifted.get(dep, []),
         )
     links = _links(findings, components, mentions)
     fmap = FailureMap(run_service, components, links)
     fmap.together, fmap.shared = _together(findings, fmap)
     return fmap
+
+
+def _quoting(findings: Findings, caller: str, onset: datetime, shifts: list[LogShift]) -> list[str]:
+    """The caller's new lines that quote a number a dependency's output has just jumped to."""
+    lines = fresh_lines(findings, caller, onset - LEAD / 4)
+    return [i for shift in shifts for i, text in lines if quotes(text, shift.after)][:2]
 
 
 def _minute(moment: datetime) -> datetime:
@@ -217,8 +237,9 @@ def _links(
         for callee in dependency_depths(findings.catalog, caller):
             if callee not in components or callee == caller:
                 continue
-            named = [i for i, who, _ in mentions.get(callee, []) if who == caller]
             below = components[callee]
+            named = [i for i, who, _ in mentions.get(callee, []) if who == caller]
+            named += _quoting(findings, caller, component.onset, below.shifts)
             # By timing alone only when the caller shows no failure of its own (a crash in its
             # own code fails it whatever its dependencies do).
             first = _minute(below.onset) <= _minute(component.onset) and findings.footprint(caller).empty

@@ -58,6 +58,9 @@ def dependency_hypotheses(findings: Findings, fmap: FailureMap) -> list[Hypothes
         elif collapsed:
             lead = describe_shift(collapsed[0], findings.service)
             h.summary = f"{dep} is not being reached: {lead[0].lower() + lead[1:]}, starting {when}"
+        elif component.shifts:
+            h.summary = f"{dep}'s output changed, starting {when}: {component.shifts[0].text}"
+            h.evidence += list(component.shifts[0].evidence_ids)
         else:
             h.summary = f"{dep} is failing as its callers see it, starting {when}"
             if component.flat:
