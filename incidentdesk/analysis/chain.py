@@ -148,11 +148,12 @@ def _own_failure(findings: Findings, service: str) -> tuple[list[str], datetime 
     """What shows `service` itself failing: its symptom metrics, else its own new errors and
     error log lines (a network's "link down", a database's "no primary")."""
     shifts = findings.degraded(service)
-    if shifts:
-        return [s.evidence_id for s in shifts], min(s.onset_at for s in shifts)
     errors = [(e.evidence_id, e.first_seen) for e in findings.new_errors if e.service == service and e.first_seen]
     errors += [(v.template.evidence_ids[0], v.template.first_at) for v in findings.error_burst(service)
                if v.template.first_at]
+    if shifts:
+        # Its own new errors may show it failing before its metrics move past their band.
+        return [s.evidence_id for s in shifts], min([s.onset_at for s in shifts] + [w for _, w in errors])
     if errors:
         return [i for i, _ in errors][:2], min(when for _, when in errors)
     collapsed = [s for s in findings.shifts if s.service == service and s.collapsed]
@@ -193,8 +194,8 @@ def read_failure_map(findings: Findings) -> FailureMap:
         named = mentions[dep]
         if onset is not None and not ids and not named:
             onset = None  # traffic falling away alone may be the callers' own doing
-        if onset is not None and onset < floor:
-            onset, ids = None, []  # an older, separate problem
+        if onset is not None and onset < floor and not named:
+            onset, ids = None, []  # an older, separate problem, unless the callers' errors name it
         if onset is None and named:
             times = [when for _, _, when in named if when]
             onset = min(times) if times else findings.first_seen

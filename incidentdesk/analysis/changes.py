@@ -246,6 +246,9 @@ def _earlier_change(findings: Findings, item, touched: list[str], end) -> Hypoth
     failed (within a day), or an older one whose description the failure's own words echo."""
     c = item.data
     gap = findings.first_seen - end
+    start = parse_time(c.get("start")) or end
+    if any(start > findings.failing_dependencies.get(s, findings.first_seen) for s in touched):
+        return None  # it began after the service failed: a response to the failure, not its cause
     ties: list[str] = []
     words: set[str] = set()
     for service in touched:

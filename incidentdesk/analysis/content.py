@@ -206,7 +206,9 @@ FLAG_STOPWORDS = frozenset(
 
 
 def flag_tokens(key: str) -> set[str]:
-    return {t for t in re.split(r"[-_.:/\s]+", key.lower()) if len(t) >= 3 and t not in FLAG_STOPWORDS}
+    tokens = {t for t in re.split(r"[-_.:/\s]+", key.lower()) if len(t) >= 3 and t not in FLAG_STOPWORDS}
+    # `streaming` names the code in `stream/`.
+    return {t[:-3] if t.endswith("ing") and len(t) > 6 else t for t in tokens}
 
 
 def flag_matches(key: str, footprint: Footprint, changes: list[ChangeSummary]) -> list[str]:

@@ -32,6 +32,8 @@ from incidentdesk.analysis.timeutil import parse_time
 # How far back an error with no metric onset still counts as part of this incident.
 ERROR_FALLBACK_WINDOW = timedelta(hours=6)
 DEPENDENCY_LEAD = timedelta(minutes=60)
+# A dependency the errors name may have been degrading this long before its callers broke.
+EARLIEST_NAMED = timedelta(hours=6)
 ALERTING_LEVELS = frozenset({"warning", "error", "critical", "fatal"})
 MIN_BURST_LINES = 10
 # This many new error lines of a service, in whatever templates, are a failure of it.
@@ -201,6 +203,37 @@ def _first_seen(
 
 
 def read_findings(*, run: RunFacts, catalog: dict, evidence: list[EvidenceItem]) -> Findings:
+    findings = _read(run, catalog, evidence, None)
+    earlier = _named_earlier(findings)
+    if earlier is not None:
+        # A dependency the errors name has been failing for longer than the usual lead: the
+        # failure began there, so what is new is read from there.
+        findings = _read(run, catalog, evidence, (earlier, "metrics", findings.run_onset))
+    return findings
+
+
+def _named_earlier(findings: Findings) -> datetime | None:
+    """When a dependency named by its callers' new errors began failing, if that is more than
+    the usual lead before the onset (a dependency degrading for hours before its callers break)."""
+    floor = findings.first_seen - DEPENDENCY_LEAD
+    found = []
+    for dep in findings.depths:
+        if not mention_ids(findings, dep):
+            continue
+        onsets = [s.onset_at for s in findings.degraded(dep)]
+        onsets += [e.first_seen for e in findings.errors if e.service == dep and e.first_seen]
+        early = [t for t in onsets if findings.first_seen - EARLIEST_NAMED <= t < floor]
+        if early:
+            found.append(min(early))
+    return min(found) if found else None
+
+
+def _read(
+    run: RunFacts,
+    catalog: dict,
+    evidence: list[EvidenceItem],
+    onset: tuple[datetime, str, datetime | None] | None,
+) -> Findings:
     service = run.service
     depths = dependency_depths(catalog, service)
     series = read_series(evidence)
@@ -208,7 +241,7 @@ def read_findings(*, run: RunFacts, catalog: dict, evidence: list[EvidenceItem])
     errors = read_errors(evidence)
     grouped = group_logs(evidence)
     pull_requests = {change_key(i.data): i.data for i in evidence if i.source == "pull_requests"}
-    first_seen, basis, run_onset = _first_seen(
+    first_seen, basis, run_onset = onset or _first_seen(
         run, service, depths, shifts, errors, evidence, grouped, pull_requests
     )
     scope = ({service} if service else set()) | set(depths)
