@@ -22,7 +22,7 @@ from incidentdesk.analysis.explain import (
     shared_layer_hypotheses,
 )
 from incidentdesk.analysis.findings import Findings
-from incidentdesk.analysis.hypothesis import CONFIDENCE_RANK, Hypothesis, ranked, unknown
+from incidentdesk.analysis.hypothesis import CONFIDENCE_RANK, Hypothesis, cap, ranked, unknown
 from incidentdesk.analysis.logchanges import LogChange, log_changes
 from incidentdesk.analysis.objections import add_objections, calibrate
 from incidentdesk.analysis.systems import capacity_hypotheses, dependency_hypotheses, external_hypotheses
@@ -102,6 +102,21 @@ def _weigh_changes(findings: Findings, changes: list[Hypothesis], triggers: list
             h.confidence = "low"
 
 
+def _explained_by_capacity(found: list[Hypothesis], outside: list[Hypothesis]) -> None:
+    """A failing dependency that ran out of capacity, traffic and saturation lining up, is
+    explained by that: the capacity hypothesis on it goes first."""
+    for capacity in outside:
+        if capacity.kind != "capacity" or not (capacity.timing and capacity.content):
+            continue
+        if any(h.explains and h.service == capacity.ref for h in found):
+            continue  # a change on it explains the saturation too
+        for h in found:
+            if h.kind == "dependency" and h.ref == capacity.ref and not h.explains:
+                capacity.explains = True
+                h.confidence = cap(h.confidence, "medium")
+                h.summary += "; explained by it running out of capacity"
+
+
 def _settled(found: list[Hypothesis]) -> bool:
     """Something other than capacity or a third party explains the failure on its own."""
     return any(
@@ -128,11 +143,13 @@ def build_hypotheses(
     mark_victims(fmap, found)
     unexplained = explain_roots(findings, fmap, found)
     outside = capacity_hypotheses(findings) + external_hypotheses(findings)
+    _explained_by_capacity(found, outside)
     found += outside
     add_objections(findings, fmap, found)
     if _settled(found):
         for h in outside:
-            h.confidence = "low"
+            if not h.explains:
+                h.confidence = "low"
     calibrate(found, has_conflicts=has_conflicts)
     for h in found:
         if h.kind != "unknown" and not h.evidence:

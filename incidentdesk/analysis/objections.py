@@ -85,6 +85,9 @@ def add_objections(findings: Findings, fmap: FailureMap, found: list[Hypothesis]
             strong = next((c for c in found if c.kind in CHANGE_KINDS and c.timing and c.content), None)
             if strong is not None:
                 h.object(f"{strong.label} lines up and matches the failing code", strong.evidence[:1])
+            under = next((c for c in found if c.explains and c.service == h.ref and c.kind in CHANGE_KINDS), None)
+            if under is not None:
+                h.object(f"{under.label} on {h.ref} explains why it ran out", under.evidence[:1])
         elif h.kind == "external":
             deeper = [r for r in fmap.roots if r != findings.service and r not in fmap.together]
             if deeper and h.ref != "shared-layer":

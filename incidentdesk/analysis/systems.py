@@ -1,6 +1,7 @@
 """Hypotheses about systems rather than changes: dependencies, capacity, third parties."""
 
 import re
+import statistics
 from datetime import datetime, timedelta
 
 from incidentdesk.analysis.catalog import known_names
@@ -8,11 +9,15 @@ from incidentdesk.analysis.chain import FailureMap
 from incidentdesk.analysis.findings import Findings
 from incidentdesk.analysis.hypothesis import Hypothesis
 from incidentdesk.analysis.metrics import describe_shift
-from incidentdesk.analysis.timeutil import human_gap
+from incidentdesk.analysis.timeutil import hhmm, human_gap
 
 SKEW = timedelta(minutes=1)
 TRAFFIC_RISE = 1.5
 SATURATED = 0.85
+CEILING = 0.95
+CEILING_LEAD = timedelta(minutes=30)
+# Traffic this much above the start of the window has grown, even without a sudden step.
+TRAFFIC_GROWTH = 1.2
 _CAPACITY_WORDS = re.compile(
     r"saturat|capacity|max ?replicas|queue (is )?full|pool (exhausted|saturated)|throttl"
     r"|rate limit|too many requests"
@@ -116,21 +121,30 @@ def capacity_hypotheses(findings: Findings) -> list[Hypothesis]:
         ]
         if not (rising_traffic or saturated):
             continue
+        onset = findings.failing_dependencies.get(service) or findings.symptom_at
+        growth = _growth(findings, service, onset)
+        # Traffic creeping up for an hour until saturation hits the ceiling just before the
+        # symptom lines up as well as a sudden surge (a leak saturates with flat traffic).
+        ceiling = _ceiling_at(sat_series, onset) if sat_series and growth >= TRAFFIC_GROWTH else None
         h = Hypothesis(
             "capacity",
             service,
             "low",
             "",
             service=service,
-            timing=rising_traffic,
+            timing=rising_traffic or ceiling is not None,
             content=saturated or bool(logs),
         )
         parts = []
+        traffic_series = findings.series_of(service, "requests_per_s")
         if traffic and rising_traffic:
             parts.append(
                 f"traffic rose {traffic.ratio:.1f}x ({describe_shift(traffic, service).split(' rose ')[1]})"
             )
             h.evidence.append(traffic.evidence_id)
+        elif ceiling is not None and traffic_series:
+            parts.append(f"traffic grew {growth:.1f}x over the hour before")
+            h.evidence.append(traffic_series.evidence_id)
         if saturated and sat_series:
             parts.append(f"saturation reached {max(sat_series.values[-5:]):.0%}")
             h.evidence.append(sat_series.evidence_id)
@@ -138,15 +152,35 @@ def capacity_hypotheses(findings: Findings) -> list[Hypothesis]:
         # Traffic rising first is the timing line; saturation or the service's own
         # capacity complaints are the mechanism. A saturated service with flat
         # traffic may just be leaking, so that alone stays low.
-        if rising_traffic and (saturated or logs):
+        if h.timing and (saturated or logs):
             h.confidence = "high"
         elif rising_traffic or (saturated and logs):
             h.confidence = "medium"
         h.summary = f"{service} ran out of capacity: {' and '.join(parts)} before the symptom"
-        if rising_traffic:
+        if ceiling is not None:
+            h.summary += f" (100% from {hhmm(ceiling)})" if max(sat_series.values) >= 0.995 else ""
+        if h.timing:
             h.summary += "; no change lines up with it"
         out.append(h)
     return out
+
+
+def _growth(findings: Findings, service: str, onset: datetime) -> float:
+    """Traffic just before `onset` against the start of the window."""
+    series = findings.series_of(service, "requests_per_s")
+    if series is None or len(series.values) < 20:
+        return 1.0
+    start = statistics.median(series.values[:10])
+    before = [v for t, v in zip(series.times, series.values, strict=True) if t <= onset][-5:]
+    return statistics.median(before) / start if start > 0 and before else 1.0
+
+
+def _ceiling_at(series, onset: datetime) -> datetime | None:
+    """When saturation first reached the ceiling in the half hour before `onset`."""
+    for when, value in zip(series.times, series.values, strict=True):
+        if onset - CEILING_LEAD <= when <= onset + SKEW and value >= CEILING:
+            return when
+    return None
 
 
 _PROVIDER_PATTERNS = (
