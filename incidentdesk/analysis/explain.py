@@ -8,7 +8,7 @@ from incidentdesk.analysis.catalog import services_by_name
 from incidentdesk.analysis.chain import FailureMap, fresh_mentions, fresh_naming
 from incidentdesk.analysis.findings import Findings
 from incidentdesk.analysis.hypothesis import Hypothesis, cap
-from incidentdesk.analysis.logchanges import LogChange, deploy_marks, shared_changes
+from incidentdesk.analysis.logchanges import LogChange, deploy_marks, shared_changes, telling_line
 from incidentdesk.analysis.timeutil import hhmm, human_gap, parse_time
 
 CHANGE_KINDS = frozenset({"deploy", "feature_flag", "config_change"})
@@ -67,7 +67,7 @@ def log_change_hypotheses(
     """Changes that show only in logs, on a failing service; a calendar entry that covers one
     gains it as independent confirmation instead."""
     out: list[Hypothesis] = []
-    shared = {c for group in shared_changes(changes).values() for c in group}
+    shared = {c for group in shared_changes(changes) for c in group}
     for change in changes:
         if change.environment or change in shared:
             continue
@@ -210,6 +210,8 @@ def explain_roots(
         dependency = next((h for h in hypotheses if h.kind == "dependency" and h.ref == root), None)
         found = _candidates(findings, fmap, root, hypotheses)
         if not found:
+            if dependency and dependency.explained_by:
+                continue
             unexplained.append(root)
             if dependency:
                 dependency.confidence = cap(dependency.confidence, "medium")
@@ -238,6 +240,7 @@ def explain_roots(
         explained[root] = best
         if dependency:
             dependency.confidence = cap(dependency.confidence, "medium")
+            dependency.explained_by = best.label
             dependency.summary += f"; explained by {best.label}"
     for root in unexplained:
         earlier = [r for r in explained if r in fmap.components
@@ -280,10 +283,11 @@ def shared_layer_hypotheses(
             h.confidence = "medium"
             if existing is None:
                 out.append(h)
-    for group in shared_changes(changes).values():
+    for group in shared_changes(changes):
         services = sorted({c.service for c in group})
         failing = [s for s in services if fmap.failing(s)]
         first = min(group, key=lambda c: c.first_at)
+        telling = telling_line(group)
         covering = next(
             (
                 h
@@ -300,15 +304,21 @@ def shared_layer_hypotheses(
             continue
         h = Hypothesis(
             "external",
-            first.program or "shared-layer",
+            telling.program or first.program or "shared-layer",
             "medium" if len(failing) >= 2 or (failing and peers) else "low",
             f"The same change hit {', '.join(services)} from {hhmm(first.first_at)}:"
-            f" '{_short(first.sample)}': a shared layer (host OS, platform, agent) changed under them",
+            f" '{_short(telling.sample)}': a shared layer (host OS, platform, agent) changed under them",
             evidence=ids + peer_ids,
             timing=True,
             content=len(failing) >= 2,
             closeness=len(services),
+            # One change under several failing services explains them all at once.
+            explains=len(failing) >= 2,
         )
+        for dependency in hypotheses:
+            if h.explains and dependency.kind == "dependency" and dependency.ref in services:
+                dependency.explained_by = "the host change under it"
+                dependency.summary += "; explained by the host change that hit it too"
         out.append(h)
     if peers and not fmap.shared and not out:
         global_changes = [h for h in hypotheses if h.kind == "config_change" and h.service is None and h.timing]

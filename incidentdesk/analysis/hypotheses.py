@@ -114,6 +114,7 @@ def _explained_by_capacity(found: list[Hypothesis], outside: list[Hypothesis]) -
             if h.kind == "dependency" and h.ref == capacity.ref and not h.explains:
                 capacity.explains = True
                 h.confidence = cap(h.confidence, "medium")
+                h.explained_by = "its capacity"
                 h.summary += "; explained by it running out of capacity"
 
 

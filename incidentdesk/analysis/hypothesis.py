@@ -24,6 +24,7 @@ class Hypothesis:
     objections: list[str] = field(default_factory=list)  # what speaks against it, in words
     chain: list[dict] = field(default_factory=list)  # change -> component -> symptom, cited link by link
     check: str = ""  # for "not known yet": the one check that would decide it
+    explained_by: str = ""  # a finding (a failing dependency) that another hypothesis explains
 
     @property
     def label(self) -> str:

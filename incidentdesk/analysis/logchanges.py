@@ -73,6 +73,7 @@ _DELIBERATE = re.compile(
     r"|migrat|decommission|scaled|capacity add)",
     re.I,
 )
+_VERSIONED = re.compile(r"\d+\.\d+[\w.~+-]*")
 _DEPLOY_LINE = re.compile(r"\b(?:deploy(?:ed|ing|ment)?|release|build|rollout)\b", re.I)
 # A change rolls out host by host: its lines this close together are one change.
 SAME_CHANGE = timedelta(minutes=10)
@@ -195,12 +196,36 @@ def _merged(changes: list[LogChange]) -> list[LogChange]:
     return out
 
 
-def shared_changes(changes: list[LogChange]) -> dict[str, list[LogChange]]:
-    """The same change line (by template) logged by more than one service."""
+def shared_changes(changes: list[LogChange]) -> list[list[LogChange]]:
+    """Changes that hit more than one service: the same change lines (by template) logged by
+    several services, the lines that came together on the same services (an upgrade's steps)
+    taken as one change."""
     by_template: dict[str, list[LogChange]] = {}
     for change in changes:
         if not change.environment:
             by_template.setdefault(template_shape(change.template), []).append(change)
-    return {k: v for k, v in by_template.items() if len({c.service for c in v}) >= 2}
+    groups = [v for v in by_template.values() if len({c.service for c in v}) >= 2]
+    merged: list[list[LogChange]] = []
+    for group in sorted(groups, key=lambda g: min(c.first_at for c in g)):
+        services = {c.service for c in group}
+        start = min(c.first_at for c in group)
+        same = next(
+            (
+                m
+                for m in merged
+                if len(services & {c.service for c in m}) >= 2
+                and abs(start - min(c.first_at for c in m)) <= SAME_CHANGE
+            ),
+            None,
+        )
+        if same is None:
+            merged.append(list(group))
+        else:
+            same += group
+    return merged
 
 
+def telling_line(changes: list[LogChange]) -> LogChange:
+    """The line of a change that says most about what changed: a version installed, rather
+    than "starting unattended upgrades script"."""
+    return max(changes, key=lambda c: (bool(_DELIBERATE.search(c.sample)), bool(_VERSIONED.search(c.sample))))
