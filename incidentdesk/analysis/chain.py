@@ -242,8 +242,11 @@ def _links(
             named = [i for i, who, _ in mentions.get(callee, []) if who == caller]
             named += _quoting(findings, caller, component.onset, below.shifts)
             # By timing alone only when the caller shows no failure of its own (a crash in its
-            # own code fails it whatever its dependencies do).
-            first = _minute(below.onset) <= _minute(component.onset) and findings.footprint(caller).empty
+            # own code fails it whatever its dependencies do), or when what changed below is the
+            # dependency's output, which the caller's own code then chokes on.
+            first = _minute(below.onset) <= _minute(component.onset) and (
+                findings.footprint(caller).empty or bool(below.shifts)
+            )
             if named or (callee in direct and first and below.degraded):
                 links.append(Link(caller, callee, tuple(named[:2] or below.evidence[:1])))
     # A direct link hides a longer one through a failing service in between.

@@ -203,12 +203,16 @@ def explain_roots(
     another explained failure is likelier its knock-on. Returns the roots nothing explains."""
     unexplained: list[str] = []
     explained: dict[str, Hypothesis] = {}
-    ends = fmap.roots + [fmap.shared] if fmap.shared and fmap.shared not in fmap.roots else fmap.roots
+    # The layer failures that began together share goes first: one cause for all of them
+    # beats one per service, so a peer then needs a change of its own with content.
+    ends = ([fmap.shared] if fmap.shared and fmap.shared not in fmap.roots else []) + fmap.roots
     for root in ends:
         if root == findings.service:
             continue
         dependency = next((h for h in hypotheses if h.kind == "dependency" and h.ref == root), None)
         found = _candidates(findings, fmap, root, hypotheses)
+        if fmap.shared in explained and root in fmap.together:
+            found = [pair for pair in found if pair[0].content]
         if not found:
             if dependency and dependency.explained_by:
                 continue
@@ -238,10 +242,13 @@ def explain_roots(
         best.timing = aligned
         best.confidence = "high" if best.content and aligned else "medium"
         explained[root] = best
-        if dependency:
-            dependency.confidence = cap(dependency.confidence, "medium")
-            dependency.explained_by = best.label
-            dependency.summary += f"; explained by {best.label}"
+        covered = [dependency] if dependency else []
+        if root == fmap.shared:
+            covered += [h for h in hypotheses if h.kind == "dependency" and h.ref in fmap.together]
+        for finding in covered:
+            finding.confidence = cap(finding.confidence, "medium")
+            finding.explained_by = best.label
+            finding.summary += f"; explained by {best.label}"
     for root in unexplained:
         earlier = [r for r in explained if r in fmap.components
                    and fmap.components[r].onset + SKEW < fmap.components[root].onset]

@@ -29,6 +29,12 @@ from incidentdesk.analysis.logtemplates import (
 from incidentdesk.analysis.metrics import Series, SeriesShift, read_series, shift_of
 from incidentdesk.analysis.timeutil import parse_time
 
+# How long before the start a trigger states its first sign may show in the evidence.
+STATED_START_LEAD = timedelta(minutes=20)
+# People notice within minutes; a sign this long before their "since" is the same trouble only
+# when nothing closer shows, and metrics that moved even earlier are another problem.
+NOTICED_WITHIN = timedelta(minutes=5)
+REPORTED_LEAD = timedelta(minutes=30)
 # How far back an error with no metric onset still counts as part of this incident.
 ERROR_FALLBACK_WINDOW = timedelta(hours=6)
 DEPENDENCY_LEAD = timedelta(minutes=60)
@@ -155,6 +161,18 @@ def _first_seen(
 ) -> tuple[datetime, str, datetime | None]:
     own = [s.onset_at for s in shifts if s.service == service and s.degraded]
     run_onset = min(own) if own else None
+    reported = min((r.started_at for r in run.reports if r.started_at), default=None)
+    if reported and (run_onset is None or run_onset < reported - REPORTED_LEAD):
+        # People say when their trouble began; metrics that moved long before show another
+        # problem (an attack the service was already riding out), not the one they report.
+        signs = own + _signs(run, service, errors, items, logs, pull_requests)
+        start = reported
+        for lead in (NOTICED_WITHIN, REPORTED_LEAD):
+            near = [t for t in signs if reported - lead <= t <= run.now]
+            if near:
+                start = min(near)
+                break
+        return start, "what people report", start
     limit = (run_onset or run.now) + timedelta(minutes=2)
     # A dependency that has been degraded for much longer than the symptom is a
     # separate, older problem; it does not move first_seen back.
@@ -163,6 +181,30 @@ def _first_seen(
     onsets = own + deps
     if onsets:
         return min(onsets), "metrics", run_onset
+    fallback = _signs(run, service, errors, items, logs, pull_requests)
+    if fallback and run.started_at:
+        # The trigger says when it began (an alert's start): an error that was already there
+        # long before is another problem, not this one's start.
+        near = [t for t in fallback if t >= run.started_at - STATED_START_LEAD]
+        if near:
+            return min(near), "errors, logs and monitors", None
+    if fallback:
+        return min(fallback), "errors, logs and monitors", None
+    if run.started_at:
+        return run.started_at, "trigger start", None
+    return run.triggered_at, "trigger time", None
+
+
+def _signs(
+    run: RunFacts,
+    service: str | None,
+    errors: list[ErrorGroup],
+    items: list[EvidenceItem],
+    logs: list[LogTemplate],
+    pull_requests: dict[str, dict],
+) -> list[datetime]:
+    """When the service's errors, alerting monitors, warning bursts and leaks began, in the
+    hours before now: the symptom's start when no metric shows it."""
     fallback: list[datetime] = []
     for e in errors:
         if (
@@ -195,11 +237,7 @@ def _first_seen(
         )
         if leak:
             fallback.append(leak)
-    if fallback:
-        return min(fallback), "errors, logs and monitors", None
-    if run.started_at:
-        return run.started_at, "trigger start", None
-    return run.triggered_at, "trigger time", None
+    return fallback
 
 
 def read_findings(*, run: RunFacts, catalog: dict, evidence: list[EvidenceItem]) -> Findings:

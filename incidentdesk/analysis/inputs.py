@@ -28,6 +28,24 @@ class Gap:
 
 
 @dataclass(frozen=True)
+class Report:
+    """What people said in a trigger: a support spike, a Slack message, a security report."""
+
+    id: str  # cited like an evidence id
+    source: str  # slack | generic
+    title: str
+    at: datetime  # when they said it
+    text: str = ""
+    started_at: datetime | None = None  # when they say the trouble began
+    link: str | None = None
+    count: float | None = None  # reports or failures in the window...
+    baseline: float | None = None  # ...against the usual number
+    window_minutes: float | None = None
+    severity: str | None = None  # their own severity, sev1..sev4
+    category: str | None = None  # support_spike | security | ...
+
+
+@dataclass(frozen=True)
 class RunFacts:
     run_id: str
     service: str | None  # catalog name; None when the trigger named no known service
@@ -41,3 +59,4 @@ class RunFacts:
     links: tuple[str, ...] = ()
     reports_data_exposure: bool = False
     current_owner: dict = field(default_factory=dict)  # {"team": ..., "oncall": ...}
+    reports: tuple[Report, ...] = ()  # what people reported, in the order it came

@@ -23,6 +23,8 @@ AFTER = timedelta(minutes=5)
 MIN_STEADY_LINES = 4
 STEADY_BAND = 0.1
 FACTOR = 1.5
+ZERO_JUMP_RATIO = 0.1
+ZERO_JUMP_COUNT = 10
 _NUMBER = re.compile(r"^[(\[]?(\d+(?:\.\d+)?)(?:%|ms|s|x|[KMG]B)?[)\],;:]?$")
 
 
@@ -47,7 +49,7 @@ def _show(value: float) -> str:
 def _numbers(message: str) -> list[float | None]:
     out: list[float | None] = []
     for token in message.split():
-        match = _NUMBER.match(token)
+        match = _NUMBER.match(token.partition("=")[2] or token)
         out.append(float(match.group(1)) if match else None)
     return out
 
@@ -83,13 +85,20 @@ def _first_shift(service, template, before, around, width) -> LogShift | None:
         if any(v is None for v in usual):
             continue
         base = statistics.median(usual)
-        if base <= 0 or any(abs(v - base) > STEADY_BAND * base for v in usual):
+        if base < 0 or any(abs(v - base) > STEADY_BAND * base for v in usual):
             continue
         for when, evidence_id, numbers in around:
             value = numbers[position]
-            if value is not None and (value >= FACTOR * base or value <= base / FACTOR):
+            if value is not None and _jumped(base, value):
                 return LogShift(service, template, base, value, when, (before[-1][1], evidence_id))
     return None
+
+
+def _jumped(base: float, value: float) -> bool:
+    if base == 0:
+        # Always zero, then not: a ratio that leaves 0.00, a count that leaves 0 by a margin.
+        return value >= (ZERO_JUMP_COUNT if value == int(value) else ZERO_JUMP_RATIO)
+    return value >= FACTOR * base or value <= base / FACTOR
 
 
 def quotes(text: str, value: float) -> bool:

@@ -13,6 +13,7 @@ from incidentdesk.analysis.hypotheses import build_hypotheses
 from incidentdesk.analysis.hypothesis import CONFIDENCE_RANK, Hypothesis
 from incidentdesk.analysis.inputs import EvidenceItem, Gap, RunFacts
 from incidentdesk.analysis.render import render_text
+from incidentdesk.analysis.reports import describe, report_items, reports_impact
 from incidentdesk.analysis.runbooks import runbook_for
 from incidentdesk.analysis.severity import SeverityInput, measure, merged_policy, severity_candidate
 from incidentdesk.analysis.signals import build_signals
@@ -67,6 +68,10 @@ def _summary(item: EvidenceItem) -> str:
         text = f"{d.get('kind')}: {d.get('title')} {d.get('start')} - {d.get('end')}"
     elif source == "incidents":
         text = f"Past incident {d.get('id')}: {d.get('title')}"
+    elif source == "trigger":
+        text = f"{d.get('source')} trigger: {d.get('title')}"
+        if d.get("count") is not None:
+            text += f" ({d['count']:g}" + (f" against {d['baseline']:g}" if d.get("baseline") else "") + ")"
     else:
         text = str(item.ref)
     text = scrub(" ".join(text.split()))
@@ -147,14 +152,26 @@ def _severity(findings: Findings, policy: dict, data_risk: bool) -> tuple[str, s
         changed = parse_time(m.get("last_changed"))
         if m.get("service") == findings.service and m.get("status") == "alert" and changed:
             failing.append((str(m.get("name")), (now - changed).total_seconds() / 60))
+    reports = [r for r in findings.run.reports if reports_impact(r)]
     facts = SeverityInput(
         tier=tier_of(findings.catalog, findings.service),
         error_rate=measure(findings.series_of(findings.service, "error_rate"), findings.symptom_at, policy),
         latency=measure(findings.series_of(findings.service, "latency_p99_ms"), findings.symptom_at, policy),
         data_exposure=data_risk,
         failing_monitors=failing,
+        reported_impact=describe(reports[0]) if reports else None,
     )
-    return severity_candidate(facts, policy)
+    severity, basis = severity_candidate(facts, policy)
+    hinted = next((r for r in findings.run.reports if r.severity), None)
+    if hinted and hinted.severity != severity:
+        # People said otherwise: say so, and why the desk's candidate differs.
+        higher = hinted.severity < severity
+        basis += (
+            f"; the report said {hinted.severity}, but the evidence does not reach its rules yet"
+            if higher
+            else f"; the report said {hinted.severity}, the evidence shows more"
+        )
+    return severity, basis
 
 
 def _gaps(findings: Findings, gaps: list[Gap]) -> list[dict]:
@@ -177,7 +194,7 @@ def build_packet(
 ) -> dict:
     """The incident packet for one run, from already-redacted evidence."""
     policy = merged_policy(severity_policy)
-    findings = read_findings(run=run, catalog=catalog, evidence=evidence)
+    findings = read_findings(run=run, catalog=catalog, evidence=evidence + report_items(run.reports))
     conflicts = build_conflicts(findings)
     missing = frozenset(g.source for g in gaps if g.reason != "not_found")
     hypotheses = build_hypotheses(findings, has_conflicts=bool(conflicts), missing=missing)

@@ -77,6 +77,7 @@ class SeverityInput:
     latency: Measure | None
     data_exposure: bool
     failing_monitors: list[tuple[str, float]]  # (monitor name, minutes failing)
+    reported_impact: str | None = None  # what people report customers suffer, when they do
 
 
 def _tier_value(table: dict, tier: int | None) -> float | None:
@@ -138,4 +139,6 @@ def severity_candidate(facts: SeverityInput, policy: dict) -> tuple[str, str]:
                 "sev3",
                 f"sev3: monitor '{name}' failing for {failing:.0f} min (>= {monitor_minutes:g} min)",
             )
+    if facts.reported_impact and sev3.get("reported_impact", True):
+        return "sev3", f"sev3: people report customer impact ({facts.reported_impact})"
     return "sev4", "sev4: no user-visible impact in the evidence"

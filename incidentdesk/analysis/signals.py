@@ -3,6 +3,7 @@
 from incidentdesk.analysis.findings import Findings
 from incidentdesk.analysis.hypothesis import Hypothesis
 from incidentdesk.analysis.metrics import SYMPTOM_METRICS, describe_shift
+from incidentdesk.analysis.reports import describe
 from incidentdesk.analysis.timeutil import hhmm, human_gap, parse_time
 
 MAX_SIGNALS = 6
@@ -20,6 +21,8 @@ def build_signals(findings: Findings, hypotheses: list[Hypothesis]) -> list[dict
     own = sorted(findings.degraded(service or ""), key=lambda s: (s.onset_at, SYMPTOM_METRICS.index(s.name)))
     for shift in own:
         out.append({"text": describe_shift(shift, service), "evidence": [shift.evidence_id]})
+    for report in findings.run.reports[:2]:
+        out.append({"text": _shorten(describe(report)), "evidence": [report.id]})
     for dep in findings.depths:
         for shift in findings.degraded(dep)[:1]:
             text = describe_shift(shift, service)

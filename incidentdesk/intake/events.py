@@ -15,6 +15,9 @@ class SignatureError(Exception):
     """The request does not carry a valid signature or credential; the reason goes back in a 401."""
 
 
+HUMAN_CATEGORIES = frozenset({"support_spike", "security", "data_exposure", "privacy"})
+
+
 @dataclass(frozen=True)
 class TriggerEvent:
     """One thing a webhook says about one incident.
@@ -40,6 +43,26 @@ class TriggerEvent:
     # The trigger itself reports customer data exposure (e.g. a generic security report).
     reports_data_exposure: bool = False
     attributes: dict = field(default_factory=dict)
+
+    @property
+    def from_people(self) -> bool:
+        """Sent by people rather than a monitor: a Slack message or command, a support spike,
+        a security report."""
+        return self.source == "slack" or self.attributes.get("category") in HUMAN_CATEGORIES
+
+    def facts(self) -> dict:
+        """What the event says as evidence, kept on the run's timeline."""
+        found = {
+            "source": self.source,
+            "title": self.title,
+            "people": self.from_people,
+            "link": self.links[0] if self.links else None,
+            "severity": self.severity_hint,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "text": " ".join(self.symptoms)[:500] or None,
+            **{key: self.attributes.get(key) for key in ("category", "count", "baseline", "window_minutes")},
+        }
+        return {key: value for key, value in found.items() if value not in (None, "", False)}
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,9 @@ class RunEvent(models.Model):
     kind = models.CharField(max_length=20)
     title = models.CharField(max_length=500)
     occurred_at = models.DateTimeField()
+    # What the event says as evidence: its link, numbers (a report's count against its baseline),
+    # the sender's severity, when it says the trouble began, and whether people sent it.
+    facts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["occurred_at", "pk"]

@@ -184,7 +184,7 @@ class _Grouper:
             self._key_attach(run, event.vendor_key)
         self.run_events.append(RunEvent(
             trigger=trigger, index=index, run=run, kind=event.kind, title=event.title[:500],
-            occurred_at=event.occurred_at or clock.now(),
+            occurred_at=event.occurred_at or clock.now(), facts=event.facts(),
         ))
         return outcome
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from approvals.audit import audit_append
 from approvals.policy_file import severity_policy
 from approvals.services import proposals_sync
-from incidentdesk.analysis.inputs import EvidenceItem, Gap, RunFacts
+from incidentdesk.analysis.inputs import EvidenceItem, Gap, Report, RunFacts
 from incidentdesk.analysis.packet import build_packet
 from incidentdesk.assistant.service import assistant_annotate
 from incidentdesk.models import Evidence, Packet, Run, Service, SourceCollection
@@ -51,6 +51,32 @@ def evidence_items(evidence) -> list[EvidenceItem]:
     ]
 
 
+def _number(value) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def run_reports(run: Run) -> tuple[Report, ...]:
+    """What people reported among the run's events, as evidence (T1, T2, ...)."""
+    reports = []
+    for event in run.events.all():
+        facts = event.facts or {}
+        if not facts.get("people"):
+            continue
+        started = facts.get("started_at")
+        reports.append(Report(
+            id=f"T{len(reports) + 1}", source=facts.get("source") or run.trigger_source,
+            title=facts.get("title") or event.title, at=event.occurred_at, text=facts.get("text") or "",
+            started_at=datetime.fromisoformat(started) if started else None, link=facts.get("link"),
+            count=_number(facts.get("count")), baseline=_number(facts.get("baseline")),
+            window_minutes=_number(facts.get("window_minutes")), severity=facts.get("severity"),
+            category=facts.get("category"),
+        ))
+    return tuple(reports)
+
+
 def run_facts(run: Run, now) -> RunFacts:
     team = run.current_owner_team
     return RunFacts(
@@ -66,6 +92,7 @@ def run_facts(run: Run, now) -> RunFacts:
         links=tuple(run.links),
         reports_data_exposure=run.reports_data_exposure,
         current_owner={"team": team.name if team else None, "oncall": run.current_oncall or None},
+        reports=run_reports(run),
     )
 
 

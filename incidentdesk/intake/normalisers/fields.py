@@ -7,7 +7,7 @@ normaliser only raises PayloadError where it decides a field is required.
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from incidentdesk.intake.events import PayloadError
@@ -135,6 +135,25 @@ def severity_in_text(value: str | None) -> str | None:
         return None
     match = _SEVERITY.search(value)
     return f"sev{match.group(1)}" if match else None
+
+
+_SINCE = re.compile(
+    r"\b(?:since|from|started(?: at| around)?|beginning(?: at)?)\s+(?:about\s+|around\s+|roughly\s+|~\s*)?"
+    r"([01]?\d|2[0-3]):([0-5]\d)\s*(?:UTC|GMT|Z)\b",
+    re.IGNORECASE,
+)
+
+
+def started_in_text(value: str | None, said_at: datetime | None) -> datetime | None:
+    """When a person's report says the trouble began ("143 tickets since about 19:52 UTC"),
+    on the day the report was made; only times given in UTC are read."""
+    if not value or said_at is None:
+        return None
+    match = _SINCE.search(value)
+    if not match:
+        return None
+    moment = said_at.replace(hour=int(match.group(1)), minute=int(match.group(2)), second=0, microsecond=0)
+    return moment - timedelta(days=1) if moment > said_at else moment
 
 
 def explicit_severity(value: str | None) -> str | None:

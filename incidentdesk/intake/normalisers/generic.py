@@ -44,6 +44,7 @@ from incidentdesk.intake.normalisers.fields import (
     parse_time,
     require_text,
     scalar_text,
+    started_in_text,
     text,
     unique,
 )
@@ -101,7 +102,8 @@ def normalise(headers: Mapping[str, str], body: bytes) -> Delivery:
         service_name=service,
         title=clip(summary, MAX_TITLE_CHARS),
         occurred_at=parse_time(payload.get("occurred_at")),
-        started_at=next(filter(None, (parse_time(payload.get(key)) for key in _STARTED_AT_FIELDS)), None),
+        started_at=next(filter(None, (parse_time(payload.get(key)) for key in _STARTED_AT_FIELDS)), None)
+        or started_in_text(f"{summary} {description or ''}", parse_time(payload.get("occurred_at"))),
         severity_hint=explicit_severity(severity),
         symptoms=unique([clip(summary), clip(description) if description else None, volume]),
         links=unique(links),

@@ -24,6 +24,7 @@ from incidentdesk.intake.normalisers.fields import (
     require_object,
     require_text,
     severity_in_text,
+    started_in_text,
     text,
     title_from,
     unique,
@@ -92,13 +93,15 @@ def _form(headers: Mapping[str, str], form: dict[str, str]) -> Delivery:
     description = " ".join(word for word in remaining if not _SEVERITY_WORD.fullmatch(word))
     who = text(form, "user_name") or text(form, "user_id")
 
+    said_at = parse_time(lower_keys(headers).get("x-slack-request-timestamp"))
     event = TriggerEvent(
         source=SOURCE,
         kind="trigger",
         vendor_key=None,
         service_name=service,
         title=clip(description, MAX_TITLE_CHARS) if description else f"Incident declared for {service}",
-        occurred_at=parse_time(lower_keys(headers).get("x-slack-request-timestamp")),
+        occurred_at=said_at,
+        started_at=started_in_text(description, said_at),
         severity_hint=severity,
         symptoms=unique([clip(description)]),
         attributes={key: form[key].strip() for key in _COMMAND_ATTRIBUTES if form.get(key, "").strip()},
@@ -152,13 +155,15 @@ def _message(payload: dict, event: dict) -> TriggerEvent:
         "subtype": subtype,
         "text": clip(message_text) if message_text else None,
     }
+    said_at = parse_time(ts) or parse_time(payload.get("event_time"))
     return TriggerEvent(
         source=SOURCE,
         kind=kind,
         vendor_key=f"slack:{channel}:{thread_ts or ts}" if channel and (thread_ts or ts) else None,
         service_name=None,
         title=title_from(message_text) or "Slack message",
-        occurred_at=parse_time(ts) or parse_time(payload.get("event_time")),
+        occurred_at=said_at,
+        started_at=started_in_text(message_text, said_at),
         severity_hint=severity_in_text(message_text),
         symptoms=unique([clip(message_text)]),
         attributes={key: value for key, value in attributes.items() if value is not None},
