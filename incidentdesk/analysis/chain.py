@@ -160,7 +160,8 @@ def _own_failure(findings: Findings, service: str) -> tuple[list[str], datetime 
     return [], min(s.onset_at for s in collapsed) if collapsed else None
 
 
-def _flat(findings: Findings, service: str) -> list[str]:
+def flat_series(findings: Findings, service: str) -> list[str]:
+    """Evidence ids of `service`'s symptom metrics that stay flat."""
     out = []
     for name in SYMPTOM_METRICS:
         series = findings.series_of(service, name)
@@ -178,7 +179,7 @@ def read_failure_map(findings: Findings) -> FailureMap:
             run_service,
             findings.run_onset or findings.first_seen,
             evidence=[s.evidence_id for s in findings.degraded(run_service)],
-            flat=_flat(findings, run_service),
+            flat=flat_series(findings, run_service),
         )
     floor = (findings.run_onset or findings.first_seen) - LEAD
     mentions = {dep: _mentions(findings, dep) for dep in findings.depths}
@@ -206,7 +207,7 @@ def read_failure_map(findings: Findings) -> FailureMap:
             onset,
             evidence=ids,
             named_by=[i for i, _, _ in named][:3],
-            flat=_flat(findings, dep),
+            flat=flat_series(findings, dep),
             shifts=shifted.get(dep, []),
         )
     links = _links(findings, components, mentions)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from incidentdesk.analysis.catalog import services_by_name
 from incidentdesk.analysis.chain import FailureMap, fresh_mentions, fresh_naming
-from incidentdesk.analysis.findings import Findings
+from incidentdesk.analysis.findings import Findings, names_any, names_for, raw_text
 from incidentdesk.analysis.hypothesis import Hypothesis, cap
 from incidentdesk.analysis.logchanges import LogChange, deploy_marks, shared_changes, telling_line
 from incidentdesk.analysis.timeutil import hhmm, human_gap, parse_time
@@ -16,6 +16,9 @@ CHANGE_KINDS = frozenset({"deploy", "feature_flag", "config_change"})
 WINDOW_SLACK = timedelta(minutes=15)
 # A change this long before a failure still lines up with it.
 CLOSE_BEFORE = timedelta(minutes=60)
+# A failure that begins this soon after a change made during the incident, and lasts this long.
+NEW_FAILURE_WITHIN = timedelta(minutes=5)
+NEW_FAILURE_LASTS = timedelta(minutes=2)
 SKEW = timedelta(minutes=1)
 MAX_SAMPLE = 90
 
@@ -196,11 +199,12 @@ def _revive(h: Hypothesis) -> None:
 
 
 def explain_roots(
-    findings: Findings, fmap: FailureMap, hypotheses: list[Hypothesis]
+    findings: Findings, fmap: FailureMap, hypotheses: list[Hypothesis], during: list[LogChange]
 ) -> list[str]:
     """For each failing dependency at the end of a chain, the change that explains it goes
-    first; a dependency nothing explains is at most medium, and one that began failing after
-    another explained failure is likelier its knock-on. Returns the roots nothing explains."""
+    first, or one made on it while it failed that opened a new failure (added to
+    `hypotheses`); a dependency nothing explains is at most medium, and one that began failing
+    after another explained failure is likelier its knock-on. Returns the roots nothing explains."""
     unexplained: list[str] = []
     explained: dict[str, Hypothesis] = {}
     # The layer failures that began together share goes first: one cause for all of them
@@ -213,6 +217,11 @@ def explain_roots(
         found = _candidates(findings, fmap, root, hypotheses)
         if fmap.shared in explained and root in fmap.together:
             found = [pair for pair in found if pair[0].content]
+        if not found and not (dependency and dependency.explained_by):
+            worse = _worsening(findings, fmap, during, root)
+            if worse is not None:
+                hypotheses.append(worse)
+                found = [(worse, [])]
         if not found:
             if dependency and dependency.explained_by:
                 continue
@@ -260,6 +269,48 @@ def explain_roots(
                 _component_ids(fmap, earlier[0]),
             )
     return unexplained
+
+
+def _worsening(findings: Findings, fmap: FailureMap, during: list[LogChange], root: str) -> Hypothesis | None:
+    """A change made on a failing component while it failed (a restart, a config reload) after
+    which a new failure began and stayed: it made the incident what it is."""
+    for change in during:
+        if change.service != root or change.environment:
+            continue
+        after = _new_failure_after(findings, change)
+        if not after:
+            continue
+        lines, text = after
+        return Hypothesis(
+            "config_change",
+            None,
+            "medium",
+            f"A change on {root} while it failed, seen only in its logs at {hhmm(change.first_at)}:"
+            f" '{_short(change.sample)}'; a new failure began right after and has not stopped: '{_short(text)}'",
+            evidence=[*change.evidence_ids[:1], *lines],
+            service=root,
+            timing=True,
+            content=True,
+        )
+    return None
+
+
+def _new_failure_after(findings: Findings, change: LogChange) -> tuple[list[str], str] | None:
+    """Error lines, on the component or its callers naming it, first seen within minutes after
+    the change and still coming for some minutes: a failure the change opened, not a blip."""
+    names = names_for(findings.catalog, change.service) | {change.service}
+    for verdict in findings.templates:
+        t = verdict.template
+        if not t.is_error or not t.first_at or not t.last_at:
+            continue
+        if not (change.first_at < t.first_at <= change.first_at + NEW_FAILURE_WITHIN):
+            continue
+        if t.last_at - t.first_at < NEW_FAILURE_LASTS or verdict.before:
+            continue
+        text = raw_text(findings, t)
+        if t.service == change.service or names_any(text, names):
+            return [t.evidence_ids[0]], str(findings.items[t.evidence_ids[0]].data.get("message") or t.template)
+    return None
 
 
 def shared_layer_hypotheses(

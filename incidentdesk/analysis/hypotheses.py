@@ -142,7 +142,8 @@ def build_hypotheses(
     found += log_change_hypotheses(findings, fmap, logged, calendar)
     found += shared_layer_hypotheses(findings, fmap, logged, found)
     mark_victims(fmap, found)
-    unexplained = explain_roots(findings, fmap, found)
+    onsets = {name: c.onset for name, c in fmap.components.items()}
+    unexplained = explain_roots(findings, fmap, found, log_changes(findings, onsets, during=True))
     outside = capacity_hypotheses(findings) + external_hypotheses(findings)
     _explained_by_capacity(found, outside)
     found += outside

@@ -35,7 +35,8 @@ _CHANGE = re.compile(
     r"[^.;]{0,30}\b(?:cert|certificate|signing key|keys?|secret|credential)s?\b"
     r"|\b(?:join(?:ed|ing)?|added to|removed from|decommission(?:ed|ing)?|leaving)\b[^.;]{0,30}"
     r"\b(?:ring|cluster|pool|fleet|rotation|quorum)\b"
-    r"|\bscal(?:ed|ing) (?:up|out|down|in)\b|\b(?:migrat(?:ed|ing)|running migration|schema change)\b",
+    r"|\bscal(?:ed|ing) (?:up|out|down|in)\b|\b(?:migrat(?:ed|ing)|running migration|schema change)\b"
+    r"|\b(?:service \S+|systemctl) (?:restart|reload|stop|start)\b",
     re.I,
 )
 _ENVIRONMENT = re.compile(
@@ -112,8 +113,11 @@ def names_deploy(text: str, marks: dict[str, set[str]]) -> str | None:
     return None
 
 
-def log_changes(findings: Findings, onsets: dict[str, datetime]) -> list[LogChange]:
-    """Change lines new in the hour before the failure of the service that logged them.
+def log_changes(
+    findings: Findings, onsets: dict[str, datetime], *, during: bool = False
+) -> list[LogChange]:
+    """Change lines new in the hour before the failure of the service that logged them, or,
+    `during`, made after its failure began (what responders did while it lasted).
 
     `onsets` maps each failing service to when its failure began; a service that is not
     failing is read against the run's first_seen.
@@ -143,7 +147,8 @@ def log_changes(findings: Findings, onsets: dict[str, datetime]) -> list[LogChan
         ):
             continue
         onset = onsets.get(t.service, findings.first_seen)
-        if not (onset - BEFORE <= t.first_at <= onset + SKEW):
+        window = (onset + SKEW, findings.run.now) if during else (onset - BEFORE, onset + SKEW)
+        if not (window[0] < t.first_at <= window[1] if during else window[0] <= t.first_at <= window[1]):
             continue
         if t.first_at - earliest.get(t.service, t.first_at) < UNSEEN_MARGIN:
             continue  # the logs start too late to say it is new

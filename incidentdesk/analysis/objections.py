@@ -9,7 +9,7 @@ a competing change that matches the failing code. Nothing is objected without a 
 from datetime import timedelta
 
 from incidentdesk.analysis.catalog import dependency_depths
-from incidentdesk.analysis.chain import FailureMap
+from incidentdesk.analysis.chain import FailureMap, flat_series
 from incidentdesk.analysis.findings import Findings
 from incidentdesk.analysis.hypothesis import CONFIDENCE_RANK, Hypothesis, cap
 from incidentdesk.analysis.timeutil import parse_time
@@ -76,11 +76,9 @@ def add_objections(findings: Findings, fmap: FailureMap, found: list[Hypothesis]
             continue
         if h.kind in ("deploy", "feature_flag"):
             _change_objections(findings, fmap, h, found)
-        elif h.kind == "config_change" and h.service and not fmap.failing(h.service):
-            component_flat = [
-                s.evidence_id for s in findings.shifts if s.service == h.service and not s.degraded
-            ]
-            h.object(f"{h.service} itself looks healthy", component_flat[:2])
+        elif h.kind == "config_change" and h.service and not fmap.failing(h.service) and not h.timing:
+            # (A change on a direct dependency its caller began failing inside of needs no more.)
+            h.object(f"{h.service} itself looks healthy", flat_series(findings, h.service)[:2])
         elif h.kind == "capacity":
             strong = next((c for c in found if c.kind in CHANGE_KINDS and c.timing and c.content), None)
             if strong is not None:
