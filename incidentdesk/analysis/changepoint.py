@@ -14,6 +14,11 @@ import numpy as np
 MAD_SCALE = 1.4826
 BACKTRACK_Z = 2.0
 MAX_BACKTRACK = 30
+# The start of a window is taken as quiet when looking for a step before the big jump; the
+# step must leave it by this factor and hold for this many points.
+QUIET_START = 15
+EARLIER_STEP_FACTOR = 2.0
+MIN_EARLIER_STEP = 5
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,23 @@ def _walk_back(series: np.ndarray, index: int, band: float, direction: int) -> i
     return index
 
 
+def _earlier_step(series: np.ndarray, index: int, *, z: float, min_relative: float, abs_floor: float) -> int:
+    """A series that stepped up well before its big jump and never came back (errors creeping
+    from 14:00, then soaring at 15:00) left its baseline at the first step, not the jump."""
+    quiet = series[:QUIET_START]
+    if index <= QUIET_START + 2 or len(quiet) < QUIET_START:
+        return index
+    base, noise = _robust(quiet, rel_floor=0.0, abs_floor=abs_floor)
+    threshold = max(z * noise, abs(base) * max(min_relative, EARLIER_STEP_FACTOR - 1), abs_floor)
+    direction = 1 if series[index] >= base else -1
+    above = (series[QUIET_START:index] - base) * direction > threshold
+    # The latest point from which every point up to the jump stays beyond the quiet band.
+    start = index
+    while start > QUIET_START and above[start - 1 - QUIET_START]:
+        start -= 1
+    return start if index - start >= MIN_EARLIER_STEP else index
+
+
 def detect_onset(
     values: list[float] | np.ndarray,
     *,
@@ -104,6 +126,7 @@ def detect_onset(
             break
     if onset_index is None:
         return None
+    onset_index = _earlier_step(series, onset_index, z=z, min_relative=min_relative, abs_floor=abs_floor)
     baseline, noise = _robust(series[: max(onset_index, 1)], rel_floor=0.0, abs_floor=abs_floor)
     direction = 1 if float(np.median(series[onset_index:])) >= baseline else -1
     onset_index = _walk_back(series, onset_index, baseline + direction * BACKTRACK_Z * noise, direction)

@@ -2,6 +2,7 @@
 component is the cause, and failures that started together point at the layer they share.
 """
 
+import re
 from datetime import datetime, timedelta
 
 from incidentdesk.analysis.catalog import services_by_name
@@ -395,3 +396,54 @@ def shared_layer_hypotheses(
                 )
             )
     return out
+
+
+_TIMED_OUT = re.compile(
+    r"time[ds]?[ _-]?out|timeout|deadline exceeded|connection (?:reset|refused)|unreachable|no route", re.I
+)
+_NETWORK = re.compile(r"packet loss|\bloss \d|retransmit|\bnetprobe\b|\bmtu\b|\bbgp\b|route[sd]? (?:withdrawn|flap)", re.I)
+
+
+def network_path_hypothesis(findings: Findings, fmap: FailureMap, hypotheses: list[Hypothesis]) -> Hypothesis | None:
+    """Dependencies that look healthy from their own side (flat error rate and latency) while
+    their callers time out on them: the path between them is failing, not the services."""
+    quiet = [
+        name
+        for name, c in fmap.components.items()
+        if name != findings.service and not c.evidence and c.flat and c.named_by
+        and all(_TIMED_OUT.search(_text(findings, i)) for i in c.named_by)
+    ]
+    if not quiet:
+        return None
+    network = [
+        v.template.evidence_ids[0]
+        for v in findings.templates
+        if v.template.service in findings.scope and v.kind in ("new", "burst")
+        and _NETWORK.search(raw_text(findings, v.template))
+    ]
+    callers = [i for name in quiet for i in fmap.components[name].named_by[:1]]
+    flat = [i for name in quiet for i in fmap.components[name].flat[:1]]
+    for h in hypotheses:
+        if h.kind == "dependency" and h.ref in quiet:
+            h.object(f"{h.ref}'s own error rate and latency stay flat while its callers time out", flat)
+    return Hypothesis(
+        "external",
+        "network",
+        "medium" if network or len(quiet) >= 2 else "low",
+        f"{', '.join(quiet)} {'looks' if len(quiet) == 1 else 'look'} healthy from"
+        f" {'its' if len(quiet) == 1 else 'their'} own side while callers time out on {'it' if len(quiet) == 1 else 'them'}:"
+        " the network path between them is failing, not the services"
+        + ("; network probes see loss" if network else ""),
+        evidence=callers + flat + network[:2],
+        timing=True,
+        content=bool(network),
+        closeness=len(quiet),
+    )
+
+
+def _text(findings: Findings, evidence_id: str) -> str:
+    item = findings.items.get(evidence_id)
+    if item is None:
+        return ""
+    d = item.data
+    return f"{d.get('title') or ''} {d.get('message') or ''} {(d.get('sample') or {}).get('message') or ''}"

@@ -19,6 +19,7 @@ from incidentdesk.analysis.explain import (
     explain_roots,
     log_change_hypotheses,
     mark_victims,
+    network_path_hypothesis,
     shared_layer_hypotheses,
 )
 from incidentdesk.analysis.findings import Findings
@@ -141,6 +142,8 @@ def build_hypotheses(
     found = changes + dependency_hypotheses(findings, fmap) + calendar
     found += log_change_hypotheses(findings, fmap, logged, calendar)
     found += shared_layer_hypotheses(findings, fmap, logged, found)
+    path = network_path_hypothesis(findings, fmap, found)
+    found += [path] if path else []
     mark_victims(fmap, found)
     onsets = {name: c.onset for name, c in fmap.components.items()}
     unexplained = explain_roots(findings, fmap, found, log_changes(findings, onsets, during=True))

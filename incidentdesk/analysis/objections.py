@@ -17,6 +17,9 @@ from incidentdesk.analysis.timeutil import parse_time
 CHANGE_KINDS = frozenset({"deploy", "feature_flag", "config_change"})
 # A change the service ran this long on without trouble is a weak fit for the failure.
 QUIET = timedelta(minutes=10)
+SATURATED = 0.85
+# Saturation that turns high this long after the failure began followed it.
+LATE = timedelta(minutes=10)
 
 
 def _first_ids(fmap: FailureMap, service: str) -> list[str]:
@@ -86,10 +89,30 @@ def add_objections(findings: Findings, fmap: FailureMap, found: list[Hypothesis]
             under = next((c for c in found if c.explains and c.service == h.ref and c.kind in CHANGE_KINDS), None)
             if under is not None:
                 h.object(f"{under.label} on {h.ref} explains why it ran out", under.evidence[:1])
+            late = _saturated_late(findings, fmap, h.ref or "")
+            if late:
+                h.object(late[0], late[1])
         elif h.kind == "external":
             deeper = [r for r in fmap.roots if r != findings.service and r not in fmap.together]
-            if deeper and h.ref != "shared-layer":
+            if deeper and h.ref not in ("shared-layer", "network"):
                 h.object(f"{deeper[0]}, inside the catalog, is failing below the service", _first_ids(fmap, deeper[0]))
+
+
+def _saturated_late(findings: Findings, fmap: FailureMap, service: str) -> tuple[str, list[str]] | None:
+    """Saturation still ordinary when the failure began, high only well after: a consequence."""
+    series = findings.series_of(service, "saturation")
+    component = fmap.components.get(service)
+    if series is None or component is None:
+        return None
+    at_onset = [v for t, v in zip(series.times, series.values, strict=True) if t <= component.onset][-3:]
+    high = next((t for t, v in zip(series.times, series.values, strict=True) if v >= SATURATED), None)
+    if not at_onset or max(at_onset) >= SATURATED or high is None or high - component.onset < LATE:
+        return None
+    return (
+        f"{service}'s saturation was {max(at_onset):.0%} when it began failing, high only"
+        f" {int((high - component.onset).total_seconds() // 60)} min later",
+        [series.evidence_id],
+    )
 
 
 def calibrate(found: list[Hypothesis], *, has_conflicts: bool) -> None:

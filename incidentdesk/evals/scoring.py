@@ -95,6 +95,17 @@ def _check_first_seen(packet: dict, want: str) -> CheckResult:
     )
 
 
+def check_no_wrong_high(packet: dict, want: dict) -> CheckResult:
+    """No hypothesis but the expected cause is `high`: a confident wrong packet is the one
+    failure the desk exists to prevent. Runs whenever a scenario names its top cause."""
+    wrong = [
+        f"{h.get('kind')}:{h.get('ref')}"
+        for h in packet.get("hypotheses") or []
+        if h.get("confidence") == "high" and (want.get("kind") == "unknown" or not _same_cause(h, want))
+    ]
+    return CheckResult("wrong_high", not wrong, f"high but not the cause: {', '.join(wrong)}" if wrong else "")
+
+
 def check_citations(packet: dict) -> CheckResult:
     known = {e.get("id") for e in packet.get("evidence") or [] if isinstance(e, dict)}
     problems = []
@@ -213,6 +224,8 @@ def score_packet(packet: dict, expect: dict) -> list[CheckResult]:
             results.append(_check_first_seen(packet, want))
         else:
             results.append(CheckResult(key, False, "unknown expectation key"))
+    if "top_cause" in expect:
+        results.append(check_no_wrong_high(packet, expect["top_cause"]))
     results.append(check_citations(packet))
     results.append(check_structure(packet))
     return results
