@@ -114,10 +114,9 @@ def _build_chain(findings: Findings, fmap: FailureMap, h: Hypothesis, root: str,
         link = fmap.link(caller, callee)
         component = fmap.components.get(callee)
         ids = list(link.evidence) if link else []
-        how = "its errors name" if component and link and set(link.evidence) & set(component.named_by) else (
-            "fails after"
-        )
-        links.append({"text": f"{caller} {how} {callee}", "evidence": ids or _component_ids(fmap, callee)})
+        named = bool(component and link and set(link.evidence) & set(component.named_by))
+        text = f"{caller}'s errors name {callee}" if named else f"{caller} fails after {callee}"
+        links.append({"text": text, "evidence": ids or _component_ids(fmap, callee)})
     symptom = fmap.components.get(findings.service or "")
     if symptom and symptom.evidence:
         links.append({"text": f"{findings.service} is failing", "evidence": symptom.evidence[:1]})

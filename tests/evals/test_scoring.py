@@ -214,3 +214,18 @@ def test_a_scenario_passes_only_when_every_check_passes() -> None:
     assert not scenario_passed(score_packet(packet(format="x"), {}))
     names = [r.name for r in score_packet(packet(), {"service": "svc-a"})]
     assert names == ["service", "citations", "structure"]
+
+
+def test_a_high_hypothesis_that_is_not_the_expected_cause_is_a_wrong_high() -> None:
+    from incidentdesk.evals.scoring import check_no_wrong_high
+
+    packet = {"hypotheses": [
+        {"kind": "config_change", "ref": "CHG-1", "confidence": "high"},
+        {"kind": "dependency", "ref": "svc-mid", "confidence": "high"},
+    ]}
+    result = check_no_wrong_high(packet, {"kind": "config_change", "ref": "CHG-1"})
+    assert not result.passed and "dependency:svc-mid" in result.detail
+    packet["hypotheses"][1]["confidence"] = "medium"
+    assert check_no_wrong_high(packet, {"kind": "config_change", "ref": "CHG-1"}).passed
+    # When the honest answer is "not known yet", nothing may be high.
+    assert not check_no_wrong_high(packet, {"kind": "unknown"}).passed

@@ -152,3 +152,22 @@ def test_the_stored_request_does_not_keep_the_bearer_secret(hooks, catalog):
 
 def test_a_get_is_refused_without_a_500(hooks, catalog):
     assert hooks.client.get("/hooks/pagerduty/").status_code == 405
+
+
+def test_what_people_report_is_kept_on_the_run_and_reaches_the_analysis(hooks, catalog):
+    from incidentdesk.services.packets import run_reports
+
+    hooks.post("generic", {"service": "checkout-api", "summary": "Customers say they were charged twice",
+                           "kind": "support_spike", "count": 37, "baseline": 2, "window_minutes": 60,
+                           "severity": "sev2", "link": "https://support.example.com/spikes/1",
+                           "started_at": "2026-03-04T10:05:00Z", "id": "spike-1"})
+    hooks.post("alertmanager", alertmanager("firing"))
+    process_all()
+    run = Run.objects.get()
+    facts = [e.facts for e in run.events.order_by("pk")]
+    assert facts[0]["people"] is True and facts[0]["count"] == "37" and facts[0]["severity"] == "sev2"
+    assert "people" not in facts[1]  # an alert is not a report by people
+    (report,) = run_reports(run)
+    assert (report.id, report.count, report.baseline, report.window_minutes) == ("T1", 37.0, 2.0, 60.0)
+    assert report.link == "https://support.example.com/spikes/1"
+    assert report.started_at.isoformat() == "2026-03-04T10:05:00+00:00"

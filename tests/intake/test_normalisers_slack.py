@@ -183,3 +183,15 @@ def test_an_event_callback_without_its_event_is_rejected():
 
     with pytest.raises(PayloadError, match="missing required field event"):
         normalise("slack", headers, encode(payload))
+
+
+def test_a_message_saying_since_when_in_utc_gives_the_start():
+    delivery = normalise("slack", {**FORM, "X-Slack-Request-Timestamp": "1451074051"}, slash(
+        "checkout-api sev2 143 tickets since about 19:52 UTC: customers see other accounts"))
+    assert delivery.events[0].started_at == datetime(2015, 12, 25, 19, 52, tzinfo=UTC)
+
+
+def test_a_time_without_a_zone_is_not_guessed():
+    delivery = normalise("slack", {**FORM, "X-Slack-Request-Timestamp": "1451074051"}, slash(
+        "checkout-api failing since 19:52"))
+    assert delivery.events[0].started_at is None

@@ -197,3 +197,32 @@ def test_from_env_takes_the_file():
     connector = ICalChangeCalendar.from_env({"CHANGE_CALENDAR_FILE": str(FEED)})
 
     assert connector.path == FEED
+
+
+SHARED_FEED = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:NET-1
+DTSTAMP:20260201T000000Z
+DTSTART:20260302T083000Z
+DTEND:20260302T093000Z
+SUMMARY:Core network: replace optics on the east hub
+END:VEVENT
+BEGIN:VEVENT
+UID:REL-OTHER
+DTSTAMP:20260201T000000Z
+DTSTART:20260302T083000Z
+DTEND:20260302T093000Z
+SUMMARY:billing-web release
+CATEGORIES:RELEASE
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_a_maintenance_naming_no_service_is_shared_infrastructure_and_kept(tmp_path):
+    feed = tmp_path / "shared.ics"
+    feed.write_text(SHARED_FEED)
+    fetched = ICalChangeCalendar(path=feed).fetch(scope(), deadline=Deadline.after(5))
+    assert [(r.ref, r.data["services"], r.data["kind"]) for r in fetched.records] == [("NET-1", [], "maintenance")]

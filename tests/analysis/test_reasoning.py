@@ -1,0 +1,253 @@
+"""How the analysis reasons on small built incidents: failure chains, changes outside the
+deploy pipeline, common causes, latent bugs, evidence against, calibration, people's reports."""
+
+from datetime import timedelta
+
+from incidentdesk.analysis.inputs import Report
+from tests.analysis.builders import NOW, ONSET, Evidence, run
+from tests.analysis.test_packet_rules import packet
+
+UNRELATED_PATCH = "@@ -1,2 +1,2 @@ def banner():\n-    return 'Spring'\n+    return 'Summer'\n"
+
+
+def team(name: str, oncall: str) -> dict:
+    return {"name": name, "members": [oncall], "oncall": oncall}
+
+
+def service(name: str, owner: str, depends_on: list[str], tier: int = 1) -> dict:
+    return {"name": name, "team": owner, "tier": tier, "repo": f"org/{name}", "depends_on": depends_on,
+            "runbook": None, "aliases": []}
+
+
+def shared_catalog() -> dict:
+    """svc-front calls svc-a and svc-b; both call svc-shared; nothing else connects them."""
+    return {
+        "teams": [team("team-front", "f1"), team("team-a", "a1"), team("team-b", "b1"), team("team-core", "c1")],
+        "services": [
+            service("svc-front", "team-front", ["svc-a", "svc-b"]),
+            service("svc-a", "team-a", ["svc-shared"]),
+            service("svc-b", "team-b", ["svc-shared"]),
+            service("svc-shared", "team-core", []),
+        ],
+    }
+
+
+def ranked_by_what_speaks_against(p: dict) -> None:
+    """A hypothesis with evidence against it never ranks above one without."""
+    seen_against = False
+    for h in p["hypotheses"]:
+        if h["against"]:
+            seen_against = True
+        else:
+            assert not seen_against, [(h["kind"], h["ref"], h["against"]) for h in p["hypotheses"]]
+
+
+def failing_chain(ev: Evidence) -> None:
+    """svc-front fails on svc-mid, which fails on reads from svc-deep; svc-deep's metrics stay flat."""
+    ev.metric("svc-front", "error_rate", 0.002, 0.08, seed=1)
+    ev.metric("svc-mid", "error_rate", 0.001, 0.2, onset=ONSET - timedelta(minutes=1), seed=2)
+    ev.metric("svc-deep", "error_rate", 0.001, seed=3)
+    ev.metric("svc-deep", "latency_p99_ms", 10, seed=4)
+    for i in range(5):
+        ev.log("svc-front", "error", f"GET /orders failed: svc-mid returned 500 (req {i})",
+               ONSET + timedelta(seconds=10 * i))
+        ev.log("svc-mid", "error", f"read from svc-deep returned no rows for a known key (key {i})",
+               ONSET - timedelta(seconds=50 - 10 * i))
+
+
+def test_a_maintenance_two_hops_down_explains_the_chain_and_its_team_owns_it() -> None:
+    ev = Evidence()
+    failing_chain(ev)
+    maintenance = ev.calendar("CHG-1", "maintenance", ONSET - timedelta(minutes=10), ONSET + timedelta(hours=2),
+                              ["svc-deep"])
+    ev.pull_request(90, "org/svc-front", [("front/banner.py", UNRELATED_PATCH)])
+    ev.deploy("dep-front", "svc-front", ONSET - timedelta(minutes=5), pr=90)
+    p = packet(ev)
+    top = p["hypotheses"][0]
+    assert (top["kind"], top["ref"], top["confidence"]) == ("config_change", "CHG-1", "high")
+    assert p["owner"]["team"] == "team-beta" and p["owner"]["basis"] == "cause"
+    # change -> svc-deep -> svc-mid -> svc-front, every link cited
+    assert [link["text"] for link in top["chain"]][:3] == [
+        "Change CHG-1 on svc-deep", "svc-mid's errors name svc-deep", "svc-front's errors name svc-mid"]
+    assert all(link["evidence"] for link in top["chain"]) and maintenance in top["evidence"]
+    mid = next(h for h in p["hypotheses"] if h["ref"] == "svc-mid")
+    assert mid["confidence"] == "low" and mid["against"]
+    deploy = next(h for h in p["hypotheses"] if h["ref"] == "dep-front")
+    assert deploy["confidence"] == "low" and "svc-front's errors come from svc-deep" in " ".join(
+        deploy["against_reasons"])
+    ranked_by_what_speaks_against(p)
+
+
+def test_a_change_seen_only_in_a_dependency_logs_is_a_hypothesis_on_that_dependency() -> None:
+    ev = Evidence()
+    failing_chain(ev)
+    for host in ("deep-1", "deep-2", "deep-3"):
+        ev.log("svc-deep", "info", f"{host} dpkg: status installed libstore:amd64 2.4.1 (upgraded from 2.4.0)",
+               ONSET - timedelta(minutes=6))
+    for i in range(20):
+        ev.log("svc-deep", "info", f"compaction finished in {i} ms", ONSET - timedelta(minutes=80 - 4 * i))
+    p = packet(ev)
+    top = p["hypotheses"][0]
+    assert top["kind"] == "config_change" and top["ref"] is None and top["confidence"] in ("high", "medium")
+    assert "libstore" in top["summary"]
+    assert p["owner"]["team"] == "team-beta"
+
+
+def failing_siblings(ev: Evidence) -> None:
+    ev.metric("svc-front", "error_rate", 0.002, 0.1, seed=1)
+    ev.metric("svc-a", "error_rate", 0.001, 0.2, onset=ONSET - timedelta(minutes=1), seed=2)
+    ev.metric("svc-b", "error_rate", 0.001, 0.2, onset=ONSET - timedelta(minutes=2), seed=3)
+    ev.metric("svc-shared", "error_rate", 0.001, seed=4)
+    for i in range(4):
+        ev.log("svc-front", "error", f"svc-a answered 500 (req {i})", ONSET + timedelta(seconds=5 * i))
+        ev.log("svc-front", "error", f"svc-b answered 500 (req {i})", ONSET + timedelta(seconds=7 * i))
+
+
+def test_failures_that_start_together_without_a_path_point_at_the_layer_they_share() -> None:
+    ev = Evidence()
+    failing_siblings(ev)
+    p = packet(ev, catalog=shared_catalog())
+    top = p["hypotheses"][0]
+    # Not whichever sibling failed first (svc-b): the one dependency both share.
+    assert (top["kind"], top["ref"]) == ("dependency", "svc-shared")
+    assert top["confidence"] == "medium"
+    sibling = next(h for h in p["hypotheses"] if h["ref"] == "svc-b")
+    assert sibling["against"] and sibling["confidence"] != "high"
+    ranked_by_what_speaks_against(p)
+
+
+def test_a_change_on_the_shared_layer_explains_both_and_its_team_owns_it() -> None:
+    ev = Evidence()
+    failing_siblings(ev)
+    ev.calendar("CHG-9", "maintenance", ONSET - timedelta(minutes=8), ONSET + timedelta(hours=1), ["svc-shared"])
+    p = packet(ev, catalog=shared_catalog())
+    top = p["hypotheses"][0]
+    assert (top["kind"], top["ref"]) == ("config_change", "CHG-9")
+    assert p["owner"]["team"] == "team-core"
+
+
+def test_the_same_change_line_on_several_failing_services_is_a_shared_layer_outside_the_catalog() -> None:
+    ev = Evidence()
+    failing_siblings(ev)
+    for name in ("svc-a", "svc-b"):
+        for i in range(3):
+            ev.log(name, "info", f"{name}-host-{i} sensord[311]: loaded content update channel file C-291",
+                   ONSET - timedelta(minutes=4, seconds=-10 * i))
+        for i in range(20):
+            ev.log(name, "info", f"served batch {i}", ONSET - timedelta(minutes=80 - 4 * i))
+    p = packet(ev, catalog=shared_catalog())
+    top = p["hypotheses"][0]
+    assert top["kind"] == "external" and top["ref"] == "sensord"
+    assert "C-291" in top["summary"]
+    # Outside the catalog: the run's own team owns it.
+    assert p["owner"]["team"] == "team-front"
+
+
+def test_old_code_in_the_failing_frames_outranks_a_recent_unrelated_deploy_and_the_trigger_is_cited() -> None:
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.001, 0.06, seed=1)
+    ev.pull_request(40, "org/svc-front", [("front/upstream/select.py", "@@ -3,2 +3,4 @@ def pick(rtt):\n+    return rand(rtt)\n")])
+    ev.deploy("dep-old", "svc-front", ONSET - timedelta(days=30), pr=40)
+    ev.pull_request(41, "org/svc-front", [("front/metrics/histogram.py", UNRELATED_PATCH)])
+    ev.deploy("dep-new", "svc-front", ONSET - timedelta(minutes=7), pr=41)
+    ev.error("e-1", "svc-front", "panic: invalid argument to rand", ONSET + timedelta(seconds=5),
+             [("front/server.py", "serve"), ("front/upstream/select.py", "pick")], count=900)
+    for i in range(20):
+        ev.log("svc-front", "info", f"served {i} queries", ONSET - timedelta(minutes=80 - 4 * i))
+    ev.log("svc-front", "warning", "kernel: Clock: inserting leap second 23:59:60 UTC", ONSET)
+    p = packet(ev)
+    top = p["hypotheses"][0]
+    assert (top["kind"], top["ref"], top["confidence"]) == ("deploy", "dep-old", "medium")
+    assert "dormant until" in top["summary"] and "leap second" in top["summary"]
+    recent = next(h for h in p["hypotheses"] if h["ref"] == "dep-new")
+    assert recent["confidence"] == "low"
+    assert "deploy dep-old matches the failure instead" in recent["against_reasons"]
+    ranked_by_what_speaks_against(p)
+
+
+def test_a_dependency_nothing_explains_is_at_most_medium_and_the_packet_says_what_to_check() -> None:
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.002, 0.07, seed=1)
+    p = packet(ev)
+    top = p["hypotheses"][0]
+    assert top["kind"] == "unknown" and "The check that would decide it:" in top["summary"]
+    assert p["next_actions"][0]["text"].startswith("Decide the cause: ")
+    assert "not known yet" in p["text"]
+
+
+def test_a_restart_during_the_incident_that_opened_a_new_failure_explains_it() -> None:
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.002, 0.3, seed=1)
+    ev.metric("svc-mid", "error_rate", 0.001, 0.5, onset=ONSET - timedelta(minutes=1), seed=2)
+    for i in range(20):
+        ev.log("svc-mid", "info", f"replicas in sync, lag {i} ms", ONSET - timedelta(minutes=80 - 4 * i))
+    for i in range(4):
+        ev.log("svc-front", "error", f"timeout reading from svc-mid after 2000ms (op {i})",
+               ONSET + timedelta(seconds=10 * i))
+    ev.log("svc-mid", "info", "sudo: ops : COMMAND=/usr/sbin/service svc-mid restart", ONSET + timedelta(minutes=3))
+    for i in range(6):
+        ev.log("svc-front", "error", f"write to svc-mid rejected: READONLY replica (op {i})",
+               ONSET + timedelta(minutes=4, seconds=30 * i))
+    p = packet(ev)
+    top = p["hypotheses"][0]
+    assert top["kind"] == "config_change" and "while it failed" in top["summary"] and "READONLY" in top["summary"]
+    assert p["owner"]["team"] == "team-alpha"  # svc-mid's team
+
+
+def test_a_dependency_healthy_on_its_own_side_while_callers_time_out_points_at_the_network() -> None:
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.002, 0.2, seed=1)
+    ev.metric("svc-mid", "error_rate", 0.001, seed=2)
+    ev.metric("svc-mid", "latency_p99_ms", 20, seed=3)
+    for i in range(5):
+        ev.log("svc-front", "error", f"call to svc-mid timed out after 1000ms (req {i})", ONSET + timedelta(seconds=9 * i))
+        ev.log("svc-front", "warning", f"netprobe: loss {i + 1}% to svc-mid subnet", ONSET + timedelta(seconds=11 * i))
+    p = packet(ev)
+    top = p["hypotheses"][0]
+    assert (top["kind"], top["ref"]) == ("external", "network")
+    mid = next(h for h in p["hypotheses"] if h["ref"] == "svc-mid")
+    assert "stay flat while its callers time out" in " ".join(mid["against_reasons"])
+
+
+def test_a_number_that_jumps_in_a_dependency_recurring_line_shows_it_failing() -> None:
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.002, 0.3, seed=1)
+    for i in range(12):
+        ev.log("svc-mid", "info", f"published feature file with 118 features (v{i})", ONSET - timedelta(minutes=60 - 5 * i))
+    ev.log("svc-mid", "info", "published feature file with 236 features (v12)", ONSET - timedelta(seconds=30))
+    for i in range(4):
+        ev.log("svc-front", "error", f"panic: FeatureLimitExceeded count 236 limit 200 (worker {i})",
+               ONSET + timedelta(seconds=5 * i))
+    p = packet(ev)
+    mid = next(h for h in p["hypotheses"] if h["ref"] == "svc-mid")
+    assert "output changed" in mid["summary"] and "118 to 236" in mid["summary"]
+
+
+def report(**kw) -> Report:
+    values = dict(id="T1", source="generic", title="Customers say they were charged twice", at=NOW,
+                  category="support_spike", count=40.0, baseline=2.0, window_minutes=30.0, severity="sev2")
+    values.update(kw)
+    return Report(**values)
+
+
+def test_a_support_spike_is_cited_and_counts_as_customer_impact() -> None:
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.002, seed=1)
+    p = packet(ev, run=run(trigger_source="generic", reports=(report(),)))
+    signal = next(s for s in p["signals"] if s["evidence"] == ["T1"])
+    assert "charged more than once" in signal["text"] and "40 reports in 30 min, usually 2: 20x" in signal["text"]
+    assert any(e["id"] == "T1" and e["source"] == "trigger" for e in p["evidence"])
+    assert p["severity"] == "sev3" and "people report customer impact" in p["severity_basis"]
+    # The sender said sev2; the packet says why its candidate differs.
+    assert "the report said sev2" in p["severity_basis"]
+
+
+def test_a_report_start_anchors_first_seen_when_the_metrics_moved_long_before() -> None:
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.002, 0.02, onset=ONSET - timedelta(minutes=70), seed=1)
+    ev.error("e-7", "svc-front", "AccountMismatch: page owner differs from session", ONSET + timedelta(seconds=40),
+             [("front/account.py", "render")], count=300)
+    reported = ONSET + timedelta(minutes=2)
+    p = packet(ev, run=run(trigger_source="slack", reports=(report(source="slack", started_at=reported,
+                                                                      count=None, baseline=None),)))
+    assert p["first_seen"] == "2030-01-10T11:48:40Z"
