@@ -11,8 +11,8 @@ from incidentdesk.analysis.runbooks import (
     Section,
     best_section,
     dashboards,
+    production_steps,
     runbook_for,
-    suggests_restart,
     words,
 )
 from incidentdesk.analysis.timeutil import parse_time
@@ -271,13 +271,17 @@ def build_approvals(
                 "reason": f"customer-facing status update for {why}",
             }
         )
-    if suggests_restart(section):
+    for action, step, key in production_steps(section):
+        # A runbook step that changes production is listed for approval, never performed.
+        target = key if action == "flag_toggle" else findings.service or ""
+        if not target or any(a["action"] == action for a in out):
+            continue
         out.append(
             {
-                "action": "restart",
-                "target": findings.service or "",
+                "action": action,
+                "target": target,
                 "safe": True,
-                "reason": f'the runbook section "{section.quoted}" suggests a restart',
+                "reason": f'the runbook section "{section.quoted}" says: {step[:120]}',
             }
         )
     return out

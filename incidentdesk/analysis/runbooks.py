@@ -94,12 +94,34 @@ def dashboards(runbook: Runbook) -> list[str]:
     ]
 
 
-_RESTART = re.compile(r"(^|[.!]\s+|\n\s*(?:\d+\.|-)\s*)restart\b[^.]*", re.I)
 _NEGATED = re.compile(r"\b(not|never|don't|do not|doesn't|does not|no)\b", re.I)
+# A step is an instruction: at the start of a sentence or of a list item.
+_STEP = r"(?:^|[.!]\s+|\n\s*(?:\d+\.|-|\*)\s*)"
+_STEPS = (
+    ("restart", re.compile(_STEP + r"(?:restart|bounce|recycle|roll(?:ing)? restart)\b[^.\n]*", re.I)),
+    ("scale", re.compile(_STEP + r"(?:scale (?:out|up)|add (?:capacity|replicas|instances|nodes)"
+                          r"|raise (?:the )?(?:replica|instance) count)\b[^.\n]*", re.I)),
+    ("flag_toggle", re.compile(_STEP + r"(?:turn off|disable|switch off|toggle|flip)\b[^.\n]*\b(?:flag|feature)"
+                               r"[^.\n]*", re.I)),
+)
+_FLAG_KEY = re.compile(r"`([\w.:-]+)`|\bflag ([\w.:-]*[-_][\w.:-]+)", re.I)
 
 
-def suggests_restart(section: Section | None) -> bool:
-    """The section tells the reader to restart something (not merely mentions restarts)."""
+def production_steps(section: Section | None) -> list[tuple[str, str, str | None]]:
+    """(action, the step as written, a flag key it names) for each step of the section that
+    changes production: restart, scale out, turn a flag off. Negated steps are not steps."""
     if section is None:
-        return False
-    return any(not _NEGATED.search(m.group(0)) for m in _RESTART.finditer(section.body))
+        return []
+    found = []
+    for action, pattern in _STEPS:
+        for match in pattern.finditer(section.body):
+            step = match.group(0).strip(" .\n-*0123456789")
+            if _NEGATED.search(step):
+                continue
+            key = None
+            if action == "flag_toggle":
+                named = _FLAG_KEY.search(step)
+                key = next((g for g in named.groups() if g), None) if named else None
+            found.append((action, step, key))
+            break
+    return found

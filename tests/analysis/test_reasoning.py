@@ -251,3 +251,21 @@ def test_a_report_start_anchors_first_seen_when_the_metrics_moved_long_before() 
     p = packet(ev, run=run(trigger_source="slack", reports=(report(source="slack", started_at=reported,
                                                                       count=None, baseline=None),)))
     assert p["first_seen"] == "2030-01-10T11:48:40Z"
+
+
+def test_runbook_steps_that_change_production_are_listed_for_approval_with_the_section() -> None:
+    from tests.analysis.builders import catalog
+
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.003, 0.09, seed=1)
+    ev.runbook(
+        "front.md",
+        "# front\n\n## Error rate above 5%\n\n1. Check recent deploys.\n2. Restart the front workers.\n"
+        "3. Turn off the flag `front-new-cart` if it was changed today.\n4. Do not scale out: it hides the cause.\n",
+    )
+    p = packet(ev, catalog=catalog(runbook="front.md"))
+    steps = {a["action"]: a for a in p["requires_approval"]}
+    assert steps["restart"]["target"] == "svc-front"
+    assert steps["flag_toggle"]["target"] == "front-new-cart"
+    assert '"## Error rate above 5%" says: Turn off the flag' in steps["flag_toggle"]["reason"]
+    assert "scale" not in steps  # a negated step is not a step
