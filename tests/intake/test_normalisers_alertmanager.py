@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -93,3 +94,16 @@ def test_a_body_without_alerts_is_rejected():
 def test_an_alert_that_is_not_an_object_is_rejected():
     with pytest.raises(PayloadError, match=r"alerts\[1\]"):
         normalise("alertmanager", {}, encode({"alerts": [{"status": "firing"}, "oops"]}))
+
+
+def test_the_condition_began_before_startsat_by_the_rule_range_and_pending_period():
+    headers, body = load("alertmanager/firing")
+    payload = json.loads(body)
+    alert = payload["alerts"][0]
+    alert["generatorURL"] = (
+        "https://prometheus.example.internal/graph?g0.expr="
+        "sum%28rate%28http_requests_total%7Bcode%3D~%225..%22%7D%5B5m%5D%29%29%20%3E%200.05&g0.tab=1"
+    )
+    alert["annotations"]["description"] = "More than 5% of requests failed for 10 minutes."
+    first = normalise("alertmanager", headers, json.dumps(payload).encode()).events[0]
+    assert first.started_at == datetime(2025, 6, 6, 2, 4, 30, 112000, tzinfo=UTC)

@@ -24,7 +24,8 @@ def test_a_triggered_monitor_opens_a_run_keyed_on_the_monitor_and_its_alert_cycl
     assert event.service_name == "inventory-api"
     assert event.title == "[Triggered] inventory-api error rate above 5%"
     assert event.occurred_at == datetime(2025, 6, 3, 8, 46, 5, tzinfo=UTC)
-    assert event.started_at == event.occurred_at
+    # The query holds over `last_5m`: the condition began five minutes before the monitor fired.
+    assert event.started_at == datetime(2025, 6, 3, 8, 41, 5, tzinfo=UTC)
     assert event.attributes["monitor_id"] == "66120458"
     assert event.attributes["event_type"] == "query_alert_monitor"
     assert event.attributes["alert_priority"] == "P1"

@@ -14,6 +14,7 @@ from incidentdesk.intake.events import Delivery, EventKind, PayloadError, Trigge
 from incidentdesk.intake.normalisers.fields import (
     MAX_TITLE_CHARS,
     clip,
+    evaluation_window,
     explicit_severity,
     load_object,
     obj,
@@ -77,6 +78,9 @@ def _event(alert: dict, group_status: str | None, common_labels: dict[str, str])
         title = f"{alertname}: {summary}"
     service = next((labels[key] for key in ("service", "job", "app") if labels.get(key, "").strip()), None)
     starts_at = parse_time(alert.get("startsAt"))
+    # startsAt is when the rule fired, after its pending period and over its range: the condition
+    # began earlier, by as much as the expression and annotations say.
+    window = evaluation_window(text(alert, "generatorURL"), summary, description)
     ends_at = parse_time(alert.get("endsAt"))
     links = [scalar_text(alert.get(key)) for key in _LINK_FIELDS]
     links += [annotations.get(key) for key in _LINK_ANNOTATIONS]
@@ -96,7 +100,7 @@ def _event(alert: dict, group_status: str | None, common_labels: dict[str, str])
         service_name=service.strip() if service else None,
         title=clip(title, MAX_TITLE_CHARS),
         occurred_at=ends_at if status == "resolved" and ends_at else starts_at,
-        started_at=starts_at,
+        started_at=starts_at - window if starts_at and window else starts_at,
         # Only an explicit "sevN" label counts: critical/page/warning scales are not sev levels.
         severity_hint=explicit_severity(labels.get("severity")),
         symptoms=unique([clip(summary) if summary else None, clip(description) if description else None]),

@@ -15,6 +15,7 @@ from incidentdesk.intake.events import Delivery, EventKind, PayloadError, Trigge
 from incidentdesk.intake.normalisers.fields import (
     MAX_TITLE_CHARS,
     clip,
+    evaluation_window,
     first_text,
     load_object,
     obj,
@@ -121,6 +122,10 @@ def normalise(headers: Mapping[str, str], body: bytes) -> Delivery:
     date = parse_time(payload.get("date"))
     last_updated = parse_time(payload.get("last_updated"))
     started_at = date if transition and transition.lower() in _CYCLE_STARTS else None
+    # The monitor fires once its query held over its window: the condition began that much earlier.
+    window = evaluation_window(text(payload, "alert_query"))
+    if started_at and window:
+        started_at -= window
     message = _message(payload)
     status = text(payload, "alert_status")
     if status and message and status in message:

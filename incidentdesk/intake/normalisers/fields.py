@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from urllib.parse import unquote
 
 from incidentdesk.intake.events import PayloadError
 
@@ -154,6 +155,30 @@ def started_in_text(value: str | None, said_at: datetime | None) -> datetime | N
         return None
     moment = said_at.replace(hour=int(match.group(1)), minute=int(match.group(2)), second=0, microsecond=0)
     return moment - timedelta(days=1) if moment > said_at else moment
+
+
+_UNITS = {"s": 1, "m": 60, "min": 60, "minute": 60, "minutes": 60, "h": 3600, "hour": 3600, "hours": 3600,
+          "d": 86400}
+_WINDOWS = (
+    re.compile(r"\blast_(\d+)(m|h|d)\b"),  # Datadog monitor queries: avg(last_5m):...
+    re.compile(r"\[(\d+)(s|m|h|d)\]"),  # PromQL range selectors: rate(x[5m])
+    re.compile(r"\b(?:for|over|during)(?: the last)? (\d+) ?(m|min|minutes?|h|hours?)\b", re.IGNORECASE),
+)
+MAX_WINDOW = timedelta(hours=6)
+
+
+def evaluation_window(*texts: str | None) -> timedelta | None:
+    """How long a condition must hold before the monitor fires, as its query or rule text says
+    (`last_5m`, `[5m]`, "for 10 minutes"): the alert comes that long after the condition began."""
+    found = [
+        timedelta(seconds=int(number) * _UNITS[unit.lower()])
+        for text in texts
+        if text
+        for pattern in _WINDOWS
+        for number, unit in pattern.findall(unquote(text))
+    ]
+    longest = max(found, default=None)
+    return longest if longest and longest <= MAX_WINDOW else None
 
 
 def explicit_severity(value: str | None) -> str | None:
