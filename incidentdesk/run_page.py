@@ -51,6 +51,8 @@ class Hypothesis:
     summary: str
     evidence: tuple[EvidenceView, ...] = ()
     against: tuple[EvidenceView, ...] = ()
+    against_reasons: tuple[str, ...] = ()
+    chain: tuple[Claim, ...] = ()  # change -> component -> symptom, each link with its evidence
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,8 @@ def _fill_from_packet(page: RunPage, data: dict) -> None:
             summary=str(h.get("summary") or ""),
             evidence=tuple(views[str(i)] for i in h.get("evidence") or [] if str(i) in views),
             against=tuple(views[str(i)] for i in h.get("against") or [] if str(i) in views),
+            against_reasons=tuple(str(r) for r in h.get("against_reasons") or []),
+            chain=tuple(_claims(h.get("chain"), views)),
         )
         for h in data.get("hypotheses") or []
     ]

@@ -133,3 +133,20 @@ def test_the_run_page_query_count_does_not_grow_with_evidence(alice_client, user
     assert _queries_for(alice_client, large) == _queries_for(alice_client, small)
     with django_assert_max_num_queries(14):
         _page(alice_client, large)
+
+
+def test_a_hypothesis_shows_its_chain_link_by_link_and_what_speaks_against_it_in_words(alice_client, finished):
+    packet = finished.packets.get()
+    cited = [e["id"] for e in packet.data["evidence"]][:2]
+    packet.data["hypotheses"] = [
+        {"kind": "config_change", "ref": "CHG-7", "confidence": "medium", "summary": "Maintenance on the store",
+         "evidence": cited[:1], "against": cited[1:], "against_reasons": ["the store itself looks healthy"],
+         "chain": [{"text": "Change CHG-7 on store-db", "evidence": cited[:1]},
+                   {"text": "checkout-api's errors name store-db", "evidence": cited[1:]}]},
+    ]
+    Packet.objects.filter(pk=packet.pk).update(data=packet.data)
+    body = _page(alice_client, finished).content.decode()
+    block = body[body.index("<h3>Likely cause</h3>"):body.index("<h3>Likely owner</h3>")]
+    assert "How it fails, link by link:" in block
+    assert block.index("Change CHG-7 on store-db") < block.index("checkout-api&#x27;s errors name store-db")
+    assert "Against it: the store itself looks healthy" in block
