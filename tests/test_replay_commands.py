@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,11 +59,15 @@ def test_a_malformed_scenario_gets_one_line_and_no_traceback(tmp_path, content, 
     assert "Traceback" not in result.stderr
 
 
-def test_evals_passes_every_scenario():
+def test_evals_passes_every_scenario_and_no_packet_is_confidently_wrong():
     dirs = [str(d) for d in (OURS, SHARED) if d.is_dir() and any(d.glob("*.json"))]
     result = manage("evals", *dirs)
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 0 failed" in result.stdout
+    # Every scenario that names its cause is checked for a high hypothesis that is not it.
+    checked, total = re.search(r"wrong_high\s+(\d+)/(\d+)", result.stdout).groups()
+    with_a_cause = sum("top_cause" in json.loads(p.read_text())["expect"] for p in scenario_files())
+    assert checked == total and int(total) == with_a_cause
 
 
 def test_evals_exits_non_zero_below_the_threshold(tmp_path):
