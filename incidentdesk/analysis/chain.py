@@ -14,7 +14,6 @@ from incidentdesk.analysis.findings import Findings, callers_of, names_any, name
 from incidentdesk.analysis.logshifts import LogShift, log_shifts, quotes
 from incidentdesk.analysis.metrics import SYMPTOM_METRICS
 
-SKEW = timedelta(minutes=1)
 # Failures that start this close together with no dependency path between them share a cause.
 TOGETHER = timedelta(minutes=5)
 # New error lines of one template on two services, at least this many each, are one failure.

@@ -2,20 +2,18 @@
 
 from datetime import timedelta
 
+from incidentdesk.analysis.chain import fresh_lines
 from incidentdesk.analysis.content import change_matches, flag_matches, path_tokens
 from incidentdesk.analysis.exposure import exposing_reasons, exposure_records
-from incidentdesk.analysis.chain import fresh_lines
 from incidentdesk.analysis.findings import Findings, is_production, mention_ids, names_for
 from incidentdesk.analysis.hypothesis import Hypothesis
-from incidentdesk.analysis.timeutil import hhmm, human_gap, parse_time
+from incidentdesk.analysis.timeutil import SKEW, hhmm, human_gap, parse_time
 from incidentdesk.analysis.wording import tied
 
 # A change that landed this close before the onset lines up in time.
 CLOSE_BEFORE = timedelta(minutes=60)
 # Changes older than this are not listed at all unless their content points at the failure.
 LOOKBACK = timedelta(hours=24)
-# Clock skew between sources.
-SKEW = timedelta(minutes=1)
 CAUSAL_CALENDAR_KINDS = frozenset({"maintenance", "migration", "failover", "config", "config_change"})
 
 

@@ -7,20 +7,17 @@ from datetime import datetime, timedelta
 
 from incidentdesk.analysis.catalog import services_by_name
 from incidentdesk.analysis.chain import FailureMap, fresh_mentions, fresh_naming
+from incidentdesk.analysis.changes import CLOSE_BEFORE
 from incidentdesk.analysis.findings import Findings, names_any, names_for, raw_text
-from incidentdesk.analysis.hypothesis import Hypothesis, cap
+from incidentdesk.analysis.hypothesis import CHANGE_KINDS, Hypothesis, cap
 from incidentdesk.analysis.logchanges import LogChange, deploy_marks, shared_changes, telling_line
-from incidentdesk.analysis.timeutil import hhmm, human_gap, parse_time
+from incidentdesk.analysis.timeutil import SKEW, hhmm, human_gap, parse_time
 
-CHANGE_KINDS = frozenset({"deploy", "feature_flag", "config_change"})
 # A calendar window this close around a change line covers it.
 WINDOW_SLACK = timedelta(minutes=15)
-# A change this long before a failure still lines up with it.
-CLOSE_BEFORE = timedelta(minutes=60)
 # A failure that begins this soon after a change made during the incident, and lasts this long.
 NEW_FAILURE_WITHIN = timedelta(minutes=5)
 NEW_FAILURE_LASTS = timedelta(minutes=2)
-SKEW = timedelta(minutes=1)
 MAX_SAMPLE = 90
 
 

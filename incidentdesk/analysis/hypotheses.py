@@ -27,13 +27,12 @@ from incidentdesk.analysis.hypothesis import CONFIDENCE_RANK, Hypothesis, cap, r
 from incidentdesk.analysis.logchanges import LogChange, log_changes
 from incidentdesk.analysis.objections import add_objections, calibrate
 from incidentdesk.analysis.systems import capacity_hypotheses, dependency_hypotheses, external_hypotheses
-from incidentdesk.analysis.timeutil import hhmm, parse_time
+from incidentdesk.analysis.timeutil import SKEW, hhmm, parse_time
 
 # Content that shipped this long before the onset and ran fine needs something that set it off.
 DORMANT = timedelta(hours=6)
 # What happened this close before the onset can be what set off a dormant change.
 TRIGGER_WINDOW = timedelta(minutes=15)
-SKEW = timedelta(minutes=1)
 MAX_LISTED = 6
 CHANGE_SOURCES = ("deploys", "pull_requests", "feature_flags", "change_calendar", "logs")
 

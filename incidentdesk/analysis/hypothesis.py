@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 
 CONFIDENCE_RANK = {"high": 3, "medium": 2, "low": 1}
+# Hypotheses about something someone changed, as opposed to a system failing.
+CHANGE_KINDS = frozenset({"deploy", "feature_flag", "config_change"})
 
 
 @dataclass

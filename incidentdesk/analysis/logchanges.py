@@ -13,11 +13,10 @@ from datetime import datetime, timedelta
 from incidentdesk.analysis.chain import UNSEEN_MARGIN, template_shape
 from incidentdesk.analysis.findings import Findings
 from incidentdesk.analysis.logtemplates import ERROR_LEVELS, LogTemplate
-from incidentdesk.analysis.timeutil import parse_time
+from incidentdesk.analysis.timeutil import SKEW, parse_time
 
 # A change this long before a failure can still be what set it off.
 BEFORE = timedelta(minutes=60)
-SKEW = timedelta(minutes=1)
 
 _CHANGE = re.compile(
     r"\b(?:unpacking|setting up|upgrad(?:e|ed|es|ing)|install(?:ed|ing)|rolling (?:out|update|restart)"

@@ -11,13 +11,12 @@ from datetime import timedelta
 from incidentdesk.analysis.catalog import dependency_depths
 from incidentdesk.analysis.chain import FailureMap, flat_series
 from incidentdesk.analysis.findings import Findings
-from incidentdesk.analysis.hypothesis import CONFIDENCE_RANK, Hypothesis, cap
+from incidentdesk.analysis.hypothesis import CHANGE_KINDS, CONFIDENCE_RANK, Hypothesis, cap
+from incidentdesk.analysis.systems import SATURATED
 from incidentdesk.analysis.timeutil import parse_time
 
-CHANGE_KINDS = frozenset({"deploy", "feature_flag", "config_change"})
 # A change the service ran this long on without trouble is a weak fit for the failure.
 QUIET = timedelta(minutes=10)
-SATURATED = 0.85
 # Saturation that turns high this long after the failure began followed it.
 LATE = timedelta(minutes=10)
 
@@ -108,11 +107,9 @@ def _saturated_late(findings: Findings, fmap: FailureMap, service: str) -> tuple
     high = next((t for t, v in zip(series.times, series.values, strict=True) if v >= SATURATED), None)
     if not at_onset or max(at_onset) >= SATURATED or high is None or high - component.onset < LATE:
         return None
-    return (
-        f"{service}'s saturation was {max(at_onset):.0%} when it began failing, high only"
-        f" {int((high - component.onset).total_seconds() // 60)} min later",
-        [series.evidence_id],
-    )
+    minutes = int((high - component.onset).total_seconds() // 60)
+    reason = f"{service}'s saturation was {max(at_onset):.0%} when it began failing, high only {minutes} min later"
+    return reason, [series.evidence_id]
 
 
 def calibrate(found: list[Hypothesis], *, has_conflicts: bool) -> None:

@@ -9,9 +9,8 @@ from incidentdesk.analysis.chain import FailureMap
 from incidentdesk.analysis.findings import Findings
 from incidentdesk.analysis.hypothesis import Hypothesis
 from incidentdesk.analysis.metrics import describe_shift
-from incidentdesk.analysis.timeutil import hhmm, human_gap
+from incidentdesk.analysis.timeutil import SKEW, hhmm, human_gap
 
-SKEW = timedelta(minutes=1)
 TRAFFIC_RISE = 1.5
 SATURATED = 0.85
 CEILING = 0.95

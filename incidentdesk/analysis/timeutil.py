@@ -1,6 +1,9 @@
 """Time parsing and formatting for evidence timestamps (ISO 8601, UTC)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+# Clock skew between sources, and the resolution of metric onsets.
+SKEW = timedelta(minutes=1)
 
 
 def parse_time(value: str | datetime | None) -> datetime | None:
