@@ -15,7 +15,7 @@ from incidentdesk.analysis.inputs import EvidenceItem, Gap, RunFacts
 from incidentdesk.analysis.render import render_text
 from incidentdesk.analysis.reports import describe, report_items, reports_impact
 from incidentdesk.analysis.runbooks import runbook_for
-from incidentdesk.analysis.severity import SeverityInput, measure, merged_policy, severity_candidate
+from incidentdesk.analysis.severity import SeverityInput, measure, merged_policy, severity_candidate, shortfall
 from incidentdesk.analysis.signals import build_signals
 from incidentdesk.analysis.timeutil import iso_z, parse_time
 
@@ -167,7 +167,7 @@ def _severity(findings: Findings, policy: dict, data_risk: bool) -> tuple[str, s
         # People said otherwise: say so, and why the desk's candidate differs.
         higher = hinted.severity < severity
         basis += (
-            f"; the report said {hinted.severity}, but the evidence does not reach its rules yet"
+            f"; the report said {hinted.severity}: {shortfall(facts, policy, hinted.severity)}"
             if higher
             else f"; the report said {hinted.severity}, the evidence shows more"
         )

@@ -142,3 +142,15 @@ def severity_candidate(facts: SeverityInput, policy: dict) -> tuple[str, str]:
     if facts.reported_impact and sev3.get("reported_impact", True):
         return "sev3", f"sev3: people report customer impact ({facts.reported_impact})"
     return "sev4", "sev4: no user-visible impact in the evidence"
+
+
+def shortfall(facts: SeverityInput, policy: dict, level: str) -> str:
+    """Why the evidence does not reach `level`, in its numbers: the error-rate line that level
+    draws for this tier and the worst error rate measured."""
+    limit = _tier_value((policy.get(level) or {}).get("error_rate", {}), facts.tier)
+    worst = facts.error_rate.worst if facts.error_rate else None
+    if limit is None:
+        return f"{level} has no rule for a tier-{facts.tier} service"
+    if worst is None:
+        return f"no error-rate series to hold against its {limit:.0%} line"
+    return f"error rate {format_value('error_rate', worst)} at worst, below its {limit:.0%} line"

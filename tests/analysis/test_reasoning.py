@@ -239,7 +239,7 @@ def test_a_support_spike_is_cited_and_counts_as_customer_impact() -> None:
     assert any(e["id"] == "T1" and e["source"] == "trigger" for e in p["evidence"])
     assert p["severity"] == "sev3" and "people report customer impact" in p["severity_basis"]
     # The sender said sev2; the packet says why its candidate differs.
-    assert "the report said sev2" in p["severity_basis"]
+    assert "the report said sev2: error rate 0.2% at worst, below its 5% line" in p["severity_basis"]
 
 
 def test_a_report_start_anchors_first_seen_when_the_metrics_moved_long_before() -> None:
