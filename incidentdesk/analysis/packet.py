@@ -15,7 +15,13 @@ from incidentdesk.analysis.inputs import EvidenceItem, Gap, RunFacts
 from incidentdesk.analysis.render import render_text
 from incidentdesk.analysis.reports import describe, report_items, reports_impact
 from incidentdesk.analysis.runbooks import runbook_for
-from incidentdesk.analysis.severity import SeverityInput, measure, merged_policy, severity_candidate, shortfall
+from incidentdesk.analysis.severity import (
+    SeverityInput,
+    measure,
+    merged_policy,
+    severity_candidate,
+    shortfall,
+)
 from incidentdesk.analysis.signals import build_signals
 from incidentdesk.analysis.timeutil import iso_z, parse_time
 
