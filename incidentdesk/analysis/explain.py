@@ -84,19 +84,26 @@ def log_change_hypotheses(
         component = fmap.components[change.service]
         gap = (component.onset - change.first_at).total_seconds()
         pointed_at = bool(component.named_by or component.evidence) and change.service in fmap.roots
+        when = f"{human_gap(max(gap, 0))} before {change.service} began failing"
         h = Hypothesis(
             "config_change",
             None,
             "low",
             f"A change seen only in {change.service}'s logs from {hhmm(change.first_at)}:"
-            f" '{_short(change.sample)}' ({change.count} lines), {human_gap(max(gap, 0))} before"
-            f" {change.service} began failing",
+            f" '{_short(change.sample)}' ({change.count} lines), {when}",
             evidence=[*change.evidence_ids, *_component_ids(fmap, change.service)],
             service=change.service,
             timing=True,
             content=pointed_at,
             closeness=-max(gap, 0),
         )
+        if change.from_vendor:
+            # A third party's agent changed under the service: outside the catalog.
+            h.kind, h.ref, h.service, h.explains = "external", change.program or "agent", None, pointed_at
+            h.summary = (
+                f"A third party's update reached {change.service}'s hosts at {hhmm(change.first_at)}:"
+                f" '{_short(change.sample)}', {when}"
+            )
         h.confidence = "medium" if pointed_at else "low"
         out.append(h)
     return out

@@ -35,7 +35,8 @@ _CHANGE = re.compile(
     r"|\b(?:join(?:ed|ing)?|added to|removed from|decommission(?:ed|ing)?|leaving)\b[^.;]{0,30}"
     r"\b(?:ring|cluster|pool|fleet|rotation|quorum)\b"
     r"|\bscal(?:ed|ing) (?:up|out|down|in)\b|\b(?:migrat(?:ed|ing)|running migration|schema change)\b"
-    r"|\b(?:service \S+|systemctl) (?:restart|reload|stop|start)\b",
+    r"|\b(?:service \S+|systemctl) (?:restart|reload|stop|start)\b"
+    r"|\b(?:content|channel|definitions?|signatures?|ruleset|rules) (?:\w+ )?update\b",
     re.I,
 )
 _ENVIRONMENT = re.compile(
@@ -45,6 +46,11 @@ _ENVIRONMENT = re.compile(
 _REACTION = re.compile(
     r"crash|oom|out of memory|killed|panic|fatal|fail|error|exception|unhealthy|back-?off|timed? ?out"
     r"|no changes?|unchanged|health ?check|probe",
+    re.I,
+)
+_VENDOR_CONTENT = re.compile(
+    r"\b(?:content|channel|definitions?|signatures?) (?:\w+ )?update (?:received|downloaded|installed|applied)"
+    r"|\bchannel file\b|\brapid response content\b",
     re.I,
 )
 _PROGRAM = re.compile(r"^(?:\S+\s+)?([A-Za-z][\w.-]{2,})(?:\[\d+\])?:\s")
@@ -59,6 +65,12 @@ class LogChange:
     count: int
     evidence_ids: tuple[str, ...]
     environment: bool  # the world changed (clock, leap second), not a deployment's own setup
+
+    @property
+    def from_vendor(self) -> bool:
+        """A third party's agent updating its own content on the hosts (detection rules, channel
+        files, signatures): nobody in the company made that change."""
+        return bool(_VENDOR_CONTENT.search(self.sample))
 
     @property
     def program(self) -> str | None:

@@ -200,7 +200,7 @@ _NOT_A_PROVIDER = frozenset(
     (
         "request requests query call api service server upstream connection socket read write operation "
         "job task worker process the client database db cache lookup response http https handler it this "
-        "that"
+        "that check checks health probe backend backends pool node host"
     ).split()
 )
 
