@@ -143,6 +143,17 @@ def fresh_lines(findings: Findings, service: str, since: datetime) -> list[tuple
     return out
 
 
+_MARK = re.compile(r"\b[a-z][a-z0-9_.-]*\d[a-z0-9_.-]*\b", re.IGNORECASE)
+
+
+def passed_on(findings: Findings, service: str, source: str, since: datetime) -> list[str]:
+    """Evidence ids of `service`'s new lines that carry a mark (a version, a revision: `v88213`)
+    that `source`'s new lines carry too: what `service` applied came from `source`."""
+    theirs = {m.lower() for _, text in fresh_lines(findings, source, since) for m in _MARK.findall(text)}
+    return [i for i, text in fresh_lines(findings, service, since)
+            if {m.lower() for m in _MARK.findall(text)} & theirs][:2]
+
+
 def _own_failure(findings: Findings, service: str) -> tuple[list[str], datetime | None]:
     """What shows `service` itself failing: its symptom metrics, else its own new errors and
     error log lines (a network's "link down", a database's "no primary")."""

@@ -184,10 +184,7 @@ def calendar_hypotheses(findings: Findings) -> list[Hypothesis]:
         c = item.data
         kind = str(c.get("kind") or "").lower()
         title = str(c.get("title") or "")
-        if kind not in CAUSAL_CALENDAR_KINDS and not any(
-            w in title.lower() for w in ("failover", "migration")
-        ):
-            continue
+        planned = kind in CAUSAL_CALENDAR_KINDS or any(w in title.lower() for w in ("failover", "migration"))
         shared_layer = not c.get("services")
         services = set(c.get("services") or []) or findings.scope
         touched = sorted(services & findings.scope)
@@ -198,8 +195,11 @@ def calendar_hypotheses(findings: Findings) -> list[Hypothesis]:
         if not (start - timedelta(minutes=15) <= onset <= end + timedelta(minutes=30)):
             if not shared_layer and end < onset:
                 earlier = _earlier_change(findings, item, touched, end)
-                if earlier:
+                # A release or other event counts from long ago only when the failure echoes it.
+                if earlier and (planned or earlier.content):
                     out.append(earlier)
+            continue
+        if not planned:
             continue
         failing = [s for s in touched if _failing(findings, s)]
         mentions = {s: mention_ids(findings, s) for s in touched if s != findings.service}

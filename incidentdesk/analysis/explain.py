@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 from incidentdesk.analysis.catalog import services_by_name
-from incidentdesk.analysis.chain import FailureMap, fresh_mentions, fresh_naming
+from incidentdesk.analysis.chain import FailureMap, fresh_mentions, fresh_naming, passed_on
 from incidentdesk.analysis.changes import CLOSE_BEFORE
 from incidentdesk.analysis.findings import Findings, names_any, names_for, raw_text
 from incidentdesk.analysis.hypothesis import CHANGE_KINDS, Hypothesis, cap
@@ -81,6 +81,7 @@ def log_change_hypotheses(
             continue
         if not fmap.failing(change.service):
             continue
+        upstream = _applied_from(findings, change)
         component = fmap.components[change.service]
         gap = (component.onset - change.first_at).total_seconds()
         pointed_at = bool(component.named_by or component.evidence) and change.service in fmap.roots
@@ -97,6 +98,11 @@ def log_change_hypotheses(
             content=pointed_at,
             closeness=-max(gap, 0),
         )
+        if upstream:
+            # It applied what a dependency published: the change is there, not here.
+            source, ids = upstream
+            h.content, h.confidence = False, "low"
+            h.object(f"{change.service} applied what {source} published", ids)
         if change.from_vendor:
             # A third party's agent changed under the service: outside the catalog.
             h.kind, h.ref, h.service, h.explains = "external", change.program or "agent", None, pointed_at
@@ -107,6 +113,18 @@ def log_change_hypotheses(
         h.confidence = "medium" if pointed_at else "low"
         out.append(h)
     return out
+
+
+def _applied_from(findings: Findings, change: LogChange) -> tuple[str, list[str]] | None:
+    """The dependency whose newly published version a change line applied (`poll: v1 -> v2, applying`)."""
+    below = (services_by_name(findings.catalog).get(change.service) or {}).get("depends_on") or []
+    for source in below:
+        ids = passed_on(findings, source, change.service, change.first_at - CLOSE_BEFORE)
+        if ids and set(passed_on(findings, change.service, source, change.first_at - CLOSE_BEFORE)) & set(
+            change.evidence_ids
+        ):
+            return source, ids
+    return None
 
 
 def _build_chain(findings: Findings, fmap: FailureMap, h: Hypothesis, root: str, named: list[str]) -> list[dict]:
@@ -185,10 +203,14 @@ def _candidates(
             # a planned change on it earlier that day is the last thing that changed on it.
             if aligned or h.content or h.recent:
                 out.append((h, []))
-        elif h.service in below and not fmap.failing(h.service) and aligned:
+        elif h.service in below and not fmap.failing(h.service) and (aligned or h.content):
             named = fresh_mentions(findings, root, h.service, since)
             if h.kind == "deploy" and h.ref in marks:
-                named += fresh_naming(findings, root, marks[h.ref], since)
+                shipped = fresh_naming(findings, root, marks[h.ref], since)
+                # The failing component names the very version this deploy shipped.
+                h.content = h.content or bool(shipped)
+                named += shipped
+            named += passed_on(findings, root, h.service, onset - CLOSE_BEFORE)
             if named:
                 out.append((h, named))
     return out
@@ -235,9 +257,15 @@ def explain_roots(
                 dependency.summary += f"; nothing found yet that explains why {root} fails"
             continue
         onset = _onset(fmap, root)
+        # Content before timing: the change the failure's own evidence points at, however old,
+        # outranks the one that only happened just before (which is then its trigger).
         best, named = max(
             found,
-            key=lambda pair: (pair[0].content or bool(pair[1]), lines_up(findings, pair[0], onset), pair[0].closeness),
+            key=lambda pair: (pair[0].content, bool(pair[1]), lines_up(findings, pair[0], onset), pair[0].closeness),
+        )
+        trigger = next(
+            (h for h, _ in found if h is not best and lines_up(findings, h, onset) and not lines_up(findings, best, onset)),
+            None,
         )
         _revive(best)
         best.explains = True
@@ -248,6 +276,9 @@ def explain_roots(
         else:
             path = ([best.service] if best.service != root else []) + list(reversed(fmap.path(root)))
         best.summary += f"; the chain: {' -> '.join(str(p) for p in path)}"
+        if trigger is not None:
+            best.summary += f"; {trigger.label} set it off"
+            best.evidence += [i for i in trigger.evidence[:1] if i not in best.evidence]
         component = fmap.components.get(root)
         # The change is on (or just under) the component the errors point at.
         aligned = lines_up(findings, best, onset)
