@@ -70,6 +70,8 @@ _PLACEHOLDERS = frozenset(
 
 def looks_like_secret(value: str) -> bool:
     """A value under a secret-named key that is worth hiding, not a placeholder or a word."""
+    # A word ending a clause ("Credential: UNAVAILABLE: ...") keeps its punctuation.
+    value = value.rstrip(".:;!?")
     if len(value) < 6 or value.lower() in _PLACEHOLDERS or len(set(value)) <= 2:
         return False
     classes = (

@@ -559,3 +559,14 @@ def test_a_us_social_security_number_is_redacted(text):
                                   "part 512-44-8190x", "v1-512-44-8190", "2026-04-25"])
 def test_numbers_that_are_not_issued_social_security_numbers_are_left_alone(text):
     assert redact_text(text) == (text, frozenset())
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "oauth token exchange failed: user-id IssueCredential: UNAVAILABLE: account data outdated",
+        "cookie check failed: user-id CheckCookie: UNAVAILABLE: account data outdated",
+    ],
+)
+def test_a_status_word_after_an_rpc_named_like_a_secret_is_not_a_secret(line: str) -> None:
+    assert redact_text(line) == (line, frozenset())
