@@ -143,7 +143,8 @@ def fresh_lines(findings: Findings, service: str, since: datetime) -> list[tuple
     return out
 
 
-_MARK = re.compile(r"\b[a-z][a-z0-9_.-]*\d[a-z0-9_.-]*\b", re.IGNORECASE)
+# Ids and versions: letters and digits mixed (`v88213`, `5dQm1xT0cVq2`).
+_MARK = re.compile(r"\b(?=[\w.-]*[a-z])(?=[\w.-]*\d)[\w.-]{4,}\b", re.IGNORECASE)
 
 
 def passed_on(findings: Findings, service: str, source: str, since: datetime) -> list[str]:

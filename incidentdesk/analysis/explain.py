@@ -115,6 +115,18 @@ def log_change_hypotheses(
     return out
 
 
+def _data_trigger(findings: Findings, root: str, onset: datetime) -> tuple[str, list[str]] | None:
+    """What a dependency published just before `root` failed that `root`'s failure lines name
+    (a customer's new config version): the input that woke a latent bug."""
+    below = (services_by_name(findings.catalog).get(root) or {}).get("depends_on") or []
+    for source in below:
+        ids = passed_on(findings, source, root, onset - WINDOW_SLACK)
+        if ids and passed_on(findings, root, source, onset - WINDOW_SLACK):
+            line = str(findings.items[ids[0]].data.get("message") or "")
+            return f"{source}'s '{_short(line)}'", ids[:1]
+    return None
+
+
 def _applied_from(findings: Findings, change: LogChange) -> tuple[str, list[str]] | None:
     """The dependency whose newly published version a change line applied (`poll: v1 -> v2, applying`)."""
     below = (services_by_name(findings.catalog).get(change.service) or {}).get("depends_on") or []
@@ -279,6 +291,10 @@ def explain_roots(
         if trigger is not None:
             best.summary += f"; {trigger.label} set it off"
             best.evidence += [i for i in trigger.evidence[:1] if i not in best.evidence]
+        elif not lines_up(findings, best, onset) and (pushed := _data_trigger(findings, root, onset)):
+            text, ids = pushed
+            best.summary += f"; {text} set it off"
+            best.evidence += [i for i in ids if i not in best.evidence]
         component = fmap.components.get(root)
         # The change is on (or just under) the component the errors point at.
         aligned = lines_up(findings, best, onset)
