@@ -6,12 +6,19 @@ import re
 from datetime import datetime, timedelta
 
 from incidentdesk.analysis.catalog import services_by_name
-from incidentdesk.analysis.chain import FailureMap, fresh_mentions, fresh_naming, passed_on
+from incidentdesk.analysis.chain import FailureMap, fresh_lines, fresh_mentions, fresh_naming, passed_on
 from incidentdesk.analysis.changes import CLOSE_BEFORE
 from incidentdesk.analysis.findings import Findings, names_any, names_for, raw_text
 from incidentdesk.analysis.hypothesis import CHANGE_KINDS, Hypothesis, cap
-from incidentdesk.analysis.logchanges import LogChange, deploy_marks, shared_changes, telling_line
+from incidentdesk.analysis.logchanges import (
+    CHANGE_LINE,
+    LogChange,
+    deploy_marks,
+    shared_changes,
+    telling_line,
+)
 from incidentdesk.analysis.timeutil import SKEW, hhmm, human_gap, parse_time
+from incidentdesk.analysis.wording import tied
 
 # A calendar window this close around a change line covers it.
 WINDOW_SLACK = timedelta(minutes=15)
@@ -84,7 +91,17 @@ def log_change_hypotheses(
         upstream = _applied_from(findings, change)
         component = fmap.components[change.service]
         gap = (component.onset - change.first_at).total_seconds()
-        pointed_at = bool(component.named_by or component.evidence) and change.service in fmap.roots
+        # The change is tied to the failure when callers' errors point at the component it hit,
+        # or when the component's own new lines echo it; a change line on the paged service
+        # itself with nothing tying it stays a lead, not a cause.
+        echoed = any(
+            tied(change.sample, text) or _names_program(change.program, text)
+            for i, text in fresh_lines(findings, change.service, change.first_at)
+            if i not in change.evidence_ids and not CHANGE_LINE.search(text)
+        )
+        pointed_at = change.service in fmap.roots and (
+            echoed or (change.service != findings.service and bool(component.named_by or component.evidence))
+        )
         when = f"{human_gap(max(gap, 0))} before {change.service} began failing"
         h = Hypothesis(
             "config_change",
@@ -137,6 +154,14 @@ def _applied_from(findings: Findings, change: LogChange) -> tuple[str, list[str]
         ):
             return source, ids
     return None
+
+
+def _names_program(program: str | None, text: str) -> bool:
+    """The failure names the program that changed (`HalberdSensor` in `halberd_sensor.sys`)."""
+    if not program or len(program) < 5:
+        return False
+    squash = re.sub(r"[\W_]+", "", text.lower())
+    return re.sub(r"[\W_]+", "", program.lower()) in squash
 
 
 def _build_chain(findings: Findings, fmap: FailureMap, h: Hypothesis, root: str, named: list[str]) -> list[dict]:

@@ -18,7 +18,7 @@ from incidentdesk.analysis.timeutil import SKEW, parse_time
 # A change this long before a failure can still be what set it off.
 BEFORE = timedelta(minutes=60)
 
-_CHANGE = re.compile(
+CHANGE_LINE = re.compile(
     r"\b(?:unpacking|setting up|upgrad(?:e|ed|es|ing)|install(?:ed|ing)|rolling (?:out|update|restart)"
     r"|rolled out|reimag(?:ed|ing)|patch(?:ed|ing) (?:the )?(?:kernel|host|node|os))\b"
     r"|\b(?:apply|applying|applied|pushing|pushed|publish(?:ed|ing)|load(?:ed|ing)|activat(?:ed|ing)"
@@ -98,7 +98,7 @@ def _is_change(template: LogTemplate, text: str) -> tuple[bool, bool]:
         return True, True
     if template.level not in ("debug", "info", "notice") and not _DELIBERATE.search(text):
         return False, False
-    return bool(_CHANGE.search(text) and not _REACTION.search(text)), False
+    return bool(CHANGE_LINE.search(text) and not _REACTION.search(text)), False
 
 
 def deploy_marks(findings: Findings) -> dict[str, set[str]]:

@@ -269,3 +269,17 @@ def test_runbook_steps_that_change_production_are_listed_for_approval_with_the_s
     assert steps["flag_toggle"]["target"] == "front-new-cart"
     assert '"## Error rate above 5%" says: Turn off the flag' in steps["flag_toggle"]["reason"]
     assert "scale" not in steps  # a negated step is not a step
+
+
+def test_a_change_like_line_on_the_paged_service_that_nothing_ties_to_the_failure_stays_low() -> None:
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.002, 0.09, seed=1)
+    for i in range(20):
+        ev.log("svc-front", "info", f"served batch {i}", ONSET - timedelta(minutes=80 - 4 * i))
+    ev.log("svc-front", "info", "router: loaded 5120 routing rules into the cache", ONSET - timedelta(minutes=20))
+    ev.error("e-2", "svc-front", "KeyError: 'customer_id'", ONSET + timedelta(seconds=20),
+             [("front/billing/parser.py", "parse")], count=800)
+    p = packet(ev)
+    logged = [h for h in p["hypotheses"] if h["kind"] == "config_change"]
+    assert logged and all(h["confidence"] == "low" for h in logged)
+    assert p["hypotheses"][0]["kind"] == "unknown"
