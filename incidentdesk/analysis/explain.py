@@ -5,7 +5,7 @@ component is the cause, and failures that started together point at the layer th
 import re
 from datetime import datetime, timedelta
 
-from incidentdesk.analysis.catalog import services_by_name
+from incidentdesk.analysis.catalog import known_names, services_by_name
 from incidentdesk.analysis.chain import FailureMap, fresh_lines, fresh_mentions, fresh_naming, passed_on
 from incidentdesk.analysis.changes import CLOSE_BEFORE
 from incidentdesk.analysis.findings import Findings, names_any, names_for, raw_text
@@ -17,6 +17,7 @@ from incidentdesk.analysis.logchanges import (
     shared_changes,
     telling_line,
 )
+from incidentdesk.analysis.systems import provider_of_host
 from incidentdesk.analysis.timeutil import SKEW, hhmm, human_gap, parse_time
 from incidentdesk.analysis.wording import tied
 
@@ -156,6 +157,40 @@ def _applied_from(findings: Findings, change: LogChange) -> tuple[str, list[str]
     return None
 
 
+_UPSTREAM_DOWN = re.compile(
+    r"(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?[^A-Za-z]{0,20}"
+    r"(?:marked as |is |was )?(?:timed out|timing out|unreachable|not responding|refused)",
+    re.IGNORECASE,
+)
+
+
+def _upstream_provider(findings: Findings, fmap: FailureMap, root: str) -> Hypothesis | None:
+    """A failing component whose own new lines say a host outside the company stopped answering
+    it (a nameserver "marked as timed out"): the third party under it is the cause."""
+    internal = known_names(findings.catalog)
+    onset = _onset(fmap, root)
+    found: dict[str, list[str]] = {}
+    for evidence_id, text in fresh_lines(findings, root, onset - WINDOW_SLACK):
+        for match in _UPSTREAM_DOWN.finditer(text):
+            provider = provider_of_host(match.group("host"), internal)
+            if provider:
+                found.setdefault(provider, []).append(evidence_id)
+    if not found:
+        return None
+    provider, ids = max(found.items(), key=lambda kv: len(kv[1]))
+    return Hypothesis(
+        "external",
+        provider,
+        "medium",
+        f"{root} is failing because {provider}, outside the catalog, stopped answering it: its own lines"
+        f" say so from {hhmm(onset)}",
+        evidence=[*ids[:2], *_component_ids(fmap, root)],
+        timing=True,
+        content=True,
+        explains=True,
+    )
+
+
 def _names_program(program: str | None, text: str) -> bool:
     """The failure names the program that changed (`HalberdSensor` in `halberd_sensor.sys`)."""
     if not program or len(program) < 5:
@@ -285,6 +320,14 @@ def explain_roots(
             if worse is not None:
                 hypotheses.append(worse)
                 found = [(worse, [])]
+        if not found and not (dependency and dependency.explained_by):
+            upstream = _upstream_provider(findings, fmap, root)
+            if upstream is not None:
+                hypotheses.append(upstream)
+                for finding in [dependency] if dependency else []:
+                    finding.explained_by = upstream.label
+                    finding.summary += f"; its own lines say {upstream.ref} timed out under it"
+                continue
         if not found:
             if dependency and dependency.explained_by:
                 continue

@@ -283,3 +283,19 @@ def test_a_change_like_line_on_the_paged_service_that_nothing_ties_to_the_failur
     logged = [h for h in p["hypotheses"] if h["kind"] == "config_change"]
     assert logged and all(h["confidence"] == "low" for h in logged)
     assert p["hypotheses"][0]["kind"] == "unknown"
+
+
+def test_a_failing_dependency_whose_own_lines_say_an_outside_host_stopped_answering_is_external() -> None:
+    ev = Evidence()
+    failing_chain(ev)
+    for i in range(20):
+        ev.log("svc-deep", "info", f"cache hit ratio {i}%", ONSET - timedelta(minutes=80 - 4 * i))
+    for i in range(4):
+        ev.log("svc-deep", "warning", f"upstream ns{i}.p07.dnsvendor.net. (192.0.2.{i}) marked as timed out, probing",
+               ONSET - timedelta(seconds=40 - 5 * i))
+    p = packet(ev)
+    top = p["hypotheses"][0]
+    assert (top["kind"], top["ref"]) == ("external", "dnsvendor")
+    deep = next(h for h in p["hypotheses"] if h["ref"] == "svc-deep")
+    assert deep["confidence"] != "high" and "dnsvendor timed out under it" in deep["summary"]
+    assert p["owner"]["team"] == "team-alpha"  # outside the catalog: the paged service's team
