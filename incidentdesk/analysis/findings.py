@@ -35,6 +35,8 @@ STATED_START_LEAD = timedelta(minutes=20)
 # when nothing closer shows, and metrics that moved even earlier are another problem.
 NOTICED_WITHIN = timedelta(minutes=5)
 REPORTED_LEAD = timedelta(minutes=30)
+# How far back a reported exposure may have begun.
+EXPOSURE_LOOKBACK = timedelta(days=14)
 # How far back an error with no metric onset still counts as part of this incident.
 ERROR_FALLBACK_WINDOW = timedelta(hours=6)
 DEPENDENCY_LEAD = timedelta(minutes=60)
@@ -166,9 +168,11 @@ def _first_seen(
     if reported and (run_onset is None or run_onset < reported - REPORTED_LEAD):
         # People say when their trouble began; metrics that moved long before show another
         # problem (an attack the service was already riding out), not the one they report.
-        signs = own + _signs(run, service, errors, items, logs, pull_requests)
+        signs = own + _signs(run, service, depths, errors, items, logs, pull_requests)
         start = reported
-        for lead in (NOTICED_WITHIN, REPORTED_LEAD):
+        # An exposure is reported when someone finds it, often days after it began.
+        leads = (EXPOSURE_LOOKBACK,) if run.reports_data_exposure else (NOTICED_WITHIN, REPORTED_LEAD)
+        for lead in leads:
             near = [t for t in signs if reported - lead <= t <= run.now]
             if near:
                 start = min(near)
@@ -182,7 +186,7 @@ def _first_seen(
     onsets = own + deps
     if onsets:
         return min(onsets), "metrics", run_onset
-    fallback = _signs(run, service, errors, items, logs, pull_requests)
+    fallback = _signs(run, service, depths, errors, items, logs, pull_requests)
     if fallback and run.started_at:
         # The trigger says when it began (an alert's start): an error that was already there
         # long before is another problem, not this one's start.
@@ -199,6 +203,7 @@ def _first_seen(
 def _signs(
     run: RunFacts,
     service: str | None,
+    depths: dict[str, int],
     errors: list[ErrorGroup],
     items: list[EvidenceItem],
     logs: list[LogTemplate],
@@ -231,10 +236,13 @@ def _signs(
         if count >= MIN_BURST_LINES and run.now - ERROR_FALLBACK_WINDOW <= start <= run.now:
             fallback.append(start)
     if service:
-        # Personal data showing up in the service's own logs or error events is the symptom.
+        # Personal data showing up in the service's own logs or error events is the symptom. A
+        # report of an exposure may come days after it began, and from under the service.
         deploys = [i for i in items if i.source == "deploys" and is_production(i.data.get("environment"))]
+        reported = run.reports_data_exposure
         leak = exposure_onset(
-            items, {service}, pull_requests, deploys, now=run.now, window=ERROR_FALLBACK_WINDOW
+            items, {service, *depths} if reported else {service}, pull_requests, deploys, now=run.now,
+            window=EXPOSURE_LOOKBACK if reported else ERROR_FALLBACK_WINDOW,
         )
         if leak:
             fallback.append(leak)

@@ -299,3 +299,16 @@ def test_a_failing_dependency_whose_own_lines_say_an_outside_host_stopped_answer
     deep = next(h for h in p["hypotheses"] if h["ref"] == "svc-deep")
     assert deep["confidence"] != "high" and "dnsvendor timed out under it" in deep["summary"]
     assert p["owner"]["team"] == "team-alpha"  # outside the catalog: the paged service's team
+
+
+def test_a_reported_exposure_began_where_the_data_first_showed_up_days_before_the_report() -> None:
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.002, seed=1)
+    leak_began = NOW - timedelta(days=3, hours=2)
+    ev.error("e-leak", "svc-mid", "OutputCheck: page carries another site's bytes", leak_began,
+             [("mid/render.py", "render")], count=40, redactions=("email",))
+    security = report(category="security", count=None, baseline=None, severity="sev1", started_at=NOW,
+                      title="Researcher: pages carry other sites' memory")
+    p = packet(ev, run=run(trigger_source="generic", reports_data_exposure=True, reports=(security,)))
+    assert p["first_seen"] == leak_began.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert p["data_risk"]["flagged"] is True and p["severity"] == "sev1"
