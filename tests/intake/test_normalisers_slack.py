@@ -195,3 +195,12 @@ def test_a_time_without_a_zone_is_not_guessed():
     delivery = normalise("slack", {**FORM, "X-Slack-Request-Timestamp": "1451074051"}, slash(
         "checkout-api failing since 19:52"))
     assert delivery.events[0].started_at is None
+
+
+def test_slack_markup_reads_as_a_person_would_read_it():
+    from incidentdesk.intake.normalisers.slack import plain_text
+
+    raw = (":rotating_light: <@U0SOLDESK> can <@U07ABC|maria> look? see <#C01PAY|payments-oncall> and "
+           "<https://grafana.example.com/d/1|the dashboard> <!here>")
+    assert plain_text(raw) == "can @maria look? see #payments-oncall and the dashboard @here"
+    assert plain_text("ratio 10:30:00 stays") == "ratio 10:30:00 stays"

@@ -81,7 +81,7 @@ def _form(headers: Mapping[str, str], form: dict[str, str]) -> Delivery:
         reply = {"response_type": "ephemeral", "text": f"The incident desk only handles {INCIDENT_COMMAND}."}
         return Delivery(source=SOURCE, delivery_id=delivery_id, events=(), reply=reply)
 
-    request_text = (form.get("text") or "").strip()
+    request_text = plain_text(form.get("text") or "")
     words = request_text.split()
     service = next((word for word in words if not _SEVERITY_WORD.fullmatch(word)), None)
     if service is None:
@@ -134,7 +134,7 @@ def _message(payload: dict, event: dict) -> TriggerEvent:
     channel = text(event, "channel")
     ts = text(event, "ts")
     thread_ts = text(event, "thread_ts")
-    message_text = text(event, "text") or ""
+    message_text = plain_text(text(event, "text") or "")
     subtype = text(event, "subtype")
     from_bot = subtype == "bot_message" or text(event, "bot_id") is not None
     if from_bot or (subtype is not None and subtype not in _USER_SUBTYPES):
@@ -168,6 +168,24 @@ def _message(payload: dict, event: dict) -> TriggerEvent:
         symptoms=unique([clip(message_text)]),
         attributes={key: value for key, value in attributes.items() if value is not None},
     )
+
+
+_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|([^>]+))?>")
+_CHANNEL = re.compile(r"<#[A-Z0-9]+\|([^>]+)>|<#([A-Z0-9]+)>")
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
+_SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+_EMOJI = re.compile(r"(?<![\w:]):[a-z0-9_+-]+:(?![\w:])")
+
+
+def plain_text(text: str) -> str:
+    """Slack's markup as a person reads it: `<@U07|maria>` as @maria (a bare user id is dropped),
+    `<#C01|payments>` as #payments, links as their label, `:rotating_light:` dropped."""
+    text = _MENTION.sub(lambda m: f"@{m.group(2)}" if m.group(2) else "", text)
+    text = _CHANNEL.sub(lambda m: f"#{m.group(1) or m.group(2)}", text)
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = _SPECIAL.sub(lambda m: f"@{m.group(1)}", text)
+    text = _EMOJI.sub("", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
 def _is_watched(channel_id: str | None, channel_name: str | None) -> bool:
