@@ -7,6 +7,7 @@ from incidentdesk.analysis.content import change_matches, flag_matches, path_tok
 from incidentdesk.analysis.exposure import exposing_reasons, exposure_records
 from incidentdesk.analysis.findings import Findings, is_production, mention_ids, names_for
 from incidentdesk.analysis.hypothesis import Hypothesis
+from incidentdesk.analysis.logchanges import log_changes
 from incidentdesk.analysis.timeutil import SKEW, hhmm, human_gap, parse_time
 from incidentdesk.analysis.wording import tied
 
@@ -14,6 +15,9 @@ from incidentdesk.analysis.wording import tied
 CLOSE_BEFORE = timedelta(minutes=60)
 # Changes older than this are not listed at all unless their content points at the failure.
 LOOKBACK = timedelta(hours=24)
+# A calendar window open this long before the onset needs its work to show at the onset.
+WINDOW_OPEN = timedelta(minutes=30)
+ACTIVE_BEFORE = timedelta(minutes=15)
 CAUSAL_CALENDAR_KINDS = frozenset({"maintenance", "migration", "failover", "config", "config_change"})
 
 
@@ -101,6 +105,7 @@ def deploy_hypotheses(findings: Findings) -> list[Hypothesis]:
             service=service,
             timing=timing,
             content=bool(reasons),
+            echo=bool(reasons),
             closeness=-gap,
         )
         if docs_only:
@@ -167,6 +172,7 @@ def flag_hypotheses(findings: Findings) -> list[Hypothesis]:
             service=service,
             timing=timing,
             content=bool(reasons),
+            echo=bool(reasons),
             closeness=-gap,
         )
         h.summary = f"Flag {key} switched {turned} {human_gap(gap)} before the onset"
@@ -221,22 +227,38 @@ def calendar_hypotheses(findings: Findings) -> list[Hypothesis]:
             service=None if shared_layer else (failing or named or direct or touched)[0],
             timing=bool(failing or named or inside),
             content=bool(named) or matches_code,
+            echo=matches_code,
             # Of two windows over the onset, the one that opened last fits it best.
             closeness=-max((onset - start).total_seconds(), 0),
         )
+        # A window that opened long before the failure lines up only if its work shows at the
+        # onset: a maintenance running quietly for an hour is a weak fit for a sudden failure.
+        idle = onset - start > WINDOW_OPEN and not working_at(findings, touched, onset)
+        if idle:
+            h.timing = False
         # The window covers the onset (timing); the touched service failing or being
         # named in the errors ties it to the symptom (content).
-        if (failing or named) and (named or matches_code):
+        if h.timing and (failing or named) and (named or matches_code):
             h.confidence = "high"
-        elif failing or named or inside:
+        elif h.timing:
             h.confidence = "medium"
         where = "shared infrastructure" if shared_layer else ", ".join(touched)
         h.summary = f"{kind.capitalize() or 'Change'} '{title}' on {where} ran {hhmm(start)}-{hhmm(end)}, at the onset"
+        if idle:
+            h.summary += f"; open {human_gap((onset - start).total_seconds())} before the failure with no sign of its work then"
         if inside and not (failing or named):
             h.summary += f"; {findings.service}'s own symptoms began inside the window"
             h.evidence += [s.evidence_id for s in findings.degraded(findings.service or "")][:2]
         out.append(h)
     return out
+
+
+def working_at(findings: Findings, services: list[str], onset) -> bool:
+    """Change lines of `services` logged in the minutes before `onset`."""
+    return any(
+        c.service in services and onset - ACTIVE_BEFORE <= c.first_at <= onset + SKEW
+        for c in log_changes(findings, {})
+    )
 
 
 def _earlier_change(findings: Findings, item, touched: list[str], end) -> Hypothesis | None:
@@ -270,6 +292,7 @@ def _earlier_change(findings: Findings, item, touched: list[str], end) -> Hypoth
         evidence=[item.id, *ties[:2]],
         service=next((s for s in touched if _failing(findings, s)), touched[0]),
         content=bool(ties),
+        echo=bool(ties),
         closeness=-gap.total_seconds(),
         recent=gap <= LOOKBACK,
     )

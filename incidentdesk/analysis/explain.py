@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from incidentdesk.analysis.catalog import known_names, services_by_name
 from incidentdesk.analysis.chain import FailureMap, fresh_lines, fresh_mentions, fresh_naming, passed_on
-from incidentdesk.analysis.changes import CLOSE_BEFORE
+from incidentdesk.analysis.changes import CLOSE_BEFORE, WINDOW_OPEN, working_at
 from incidentdesk.analysis.findings import Findings, names_any, names_for, raw_text
 from incidentdesk.analysis.hypothesis import CHANGE_KINDS, Hypothesis, cap
 from incidentdesk.analysis.logchanges import (
@@ -88,6 +88,17 @@ def log_change_hypotheses(
                 covering.summary += f"; {change.service}'s logs show it from {hhmm(change.first_at)}"
             continue
         if not fmap.failing(change.service):
+            below = _under_failing(findings, fmap, change.service)
+            if below:
+                # A change on a healthy service a failing one depends on: a lead the chain may
+                # follow (when the failing one's lines name it or what it published).
+                out.append(Hypothesis(
+                    "config_change", None, "low",
+                    f"A change seen only in {change.service}'s logs from {hhmm(change.first_at)}:"
+                    f" '{_short(change.sample)}' ({change.count} lines); {below} depends on it and is failing",
+                    evidence=list(change.evidence_ids), service=change.service, timing=True, closeness=0.0,
+                    on_healthy=True, ruled_out=True, against=list(change.evidence_ids),
+                ))
             continue
         upstream = _applied_from(findings, change)
         component = fmap.components[change.service]
@@ -114,6 +125,7 @@ def log_change_hypotheses(
             service=change.service,
             timing=True,
             content=pointed_at,
+            echo=echoed,
             closeness=-max(gap, 0),
         )
         if upstream:
@@ -143,6 +155,13 @@ def _data_trigger(findings: Findings, root: str, onset: datetime) -> tuple[str, 
             line = str(findings.items[ids[0]].data.get("message") or "")
             return f"{source}'s '{_short(line)}'", ids[:1]
     return None
+
+
+def _under_failing(findings: Findings, fmap: FailureMap, service: str) -> str | None:
+    """A failing service that depends directly on `service`."""
+    graph = services_by_name(findings.catalog)
+    return next((name for name in fmap.components if service in ((graph.get(name) or {}).get("depends_on") or [])),
+                None)
 
 
 def _applied_from(findings: Findings, change: LogChange) -> tuple[str, list[str]] | None:
@@ -244,6 +263,9 @@ def lines_up(findings: Findings, h: Hypothesis, onset: datetime) -> bool:
     start, end = span
     item = findings.items[h.evidence[0]]
     if item.source == "change_calendar":
+        services = list(item.data.get("services") or [])
+        if onset - start > WINDOW_OPEN and not working_at(findings, services, onset):
+            return False  # open long before, and nothing of its work shows at the onset
         return start - WINDOW_SLACK <= onset <= end + 2 * WINDOW_SLACK
     return start <= onset + SKEW and onset - end <= CLOSE_BEFORE
 
@@ -281,6 +303,7 @@ def _candidates(
                 shipped = fresh_naming(findings, root, marks[h.ref], since)
                 # The failing component names the very version this deploy shipped.
                 h.content = h.content or bool(shipped)
+                h.echo = h.echo or bool(shipped)
                 named += shipped
             named += passed_on(findings, root, h.service, onset - CLOSE_BEFORE)
             if named:
@@ -341,7 +364,7 @@ def explain_roots(
         # outranks the one that only happened just before (which is then its trigger).
         best, named = max(
             found,
-            key=lambda pair: (pair[0].content, bool(pair[1]), lines_up(findings, pair[0], onset), pair[0].closeness),
+            key=lambda pair: (pair[0].echo, bool(pair[1]), lines_up(findings, pair[0], onset), pair[0].closeness),
         )
         trigger = next(
             (h for h, _ in found if h is not best and lines_up(findings, h, onset) and not lines_up(findings, best, onset)),

@@ -22,6 +22,9 @@ class Hypothesis:
     ruled_out: bool = False  # listed to say it is not the cause (after the onset, out of scope)
     on_healthy: bool = False  # ruled out because its service looks healthy; a chain may bring it back
     recent: bool = False  # a planned change that ended within the day before the onset
+    # The change's own content is echoed by the failure (its diff in the failing frames, its
+    # description in the failure's words), as opposed to its service merely failing or named.
+    echo: bool = False
     explains: bool = False  # a change at the end of the failure chain that explains it
     objections: list[str] = field(default_factory=list)  # what speaks against it, in words
     chain: list[dict] = field(default_factory=list)  # change -> component -> symptom, cited link by link

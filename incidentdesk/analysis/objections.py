@@ -81,6 +81,10 @@ def add_objections(findings: Findings, fmap: FailureMap, found: list[Hypothesis]
         elif h.kind == "config_change" and h.service and not fmap.failing(h.service) and not h.timing:
             # (A change on a direct dependency its caller began failing inside of needs no more.)
             h.object(f"{h.service} itself looks healthy", flat_series(findings, h.service)[:2])
+        elif h.kind == "config_change" and h.service and (root := fmap.downstream_of(h.service)):
+            # A change on a service whose failure comes from deeper down explains nothing.
+            h.object(f"{h.service}'s failure is downstream of {root}, which failed first", _first_ids(fmap, root))
+            h.confidence = "low"
         elif h.kind == "capacity":
             strong = next((c for c in found if c.kind in CHANGE_KINDS and c.timing and c.content), None)
             if strong is not None:
