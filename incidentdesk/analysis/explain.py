@@ -102,7 +102,10 @@ def log_change_hypotheses(
             continue
         upstream = _applied_from(findings, change)
         component = fmap.components[change.service]
-        gap = (component.onset - change.first_at).total_seconds()
+        # Before the component failed, or before the failure reached the paged service.
+        after = [t for t in (component.onset, findings.symptom_at) if t >= change.first_at - SKEW]
+        failed = min(after) if after else component.onset
+        gap = (failed - change.first_at).total_seconds()
         # The change is tied to the failure when callers' errors point at the component it hit,
         # or when the component's own new lines echo it; a change line on the paged service
         # itself with nothing tying it stays a lead, not a cause.
@@ -114,7 +117,8 @@ def log_change_hypotheses(
         pointed_at = change.service in fmap.roots and (
             echoed or (change.service != findings.service and bool(component.named_by or component.evidence))
         )
-        when = f"{human_gap(max(gap, 0))} before {change.service} began failing"
+        who = change.service if failed == component.onset else findings.service
+        when = f"{human_gap(max(gap, 0))} before {who} began failing"
         h = Hypothesis(
             "config_change",
             None,
@@ -291,7 +295,7 @@ def _candidates(
     for h in hypotheses:
         if h.kind not in CHANGE_KINDS or not h.service or (h.ruled_out and not h.on_healthy):
             continue
-        aligned = lines_up(findings, h, onset)
+        aligned = lines_up(findings, h, onset) or lines_up(findings, h, findings.symptom_at)
         if h.service == root and (not h.ruled_out or h.on_healthy) and (h.evidence or h.on_healthy):
             # A change whose code is in the failing frames counts however old (a latent bug);
             # a planned change on it earlier that day is the last thing that changed on it.

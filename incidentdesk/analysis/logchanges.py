@@ -29,14 +29,15 @@ CHANGE_LINE = re.compile(
     r"|settings|quota|grants?|permissions?|topology)\b[^.;]{0,40}"
     r"\b(?:applied|pushed|updated|changed|reloaded|published|rolled out|activated|replicated|granted)\b"
     r"|\b(?:restart(?:ed|ing)|reload(?:ed|ing)|re-?start(?:ed|ing)|rebooted|rebooting)\b"
-    r"|\b(?:start(?:ed|ing)|stopp(?:ed|ing))\b[^.;]{0,40}\.service\b"
     r"|\b(?:rotat(?:e|ed|ing|ion)|renew(?:ed|ing)|revok(?:e|ed|ing)|remov(?:e|ed|ing)|replac(?:e|ed|ing))\b"
     r"[^.;]{0,30}\b(?:cert|certificate|signing key|keys?|secret|credential)s?\b"
     r"|\b(?:join(?:ed|ing)?|added to|removed from|decommission(?:ed|ing)?|leaving)\b[^.;]{0,30}"
     r"\b(?:ring|cluster|pool|fleet|rotation|quorum)\b"
     r"|\bscal(?:ed|ing) (?:up|out|down|in)\b|\b(?:migrat(?:ed|ing)|running migration|schema change)\b"
     r"|\b(?:service \S+|systemctl) (?:restart|reload|stop|start)\b"
-    r"|\b(?:content|channel|definitions?|signatures?|ruleset|rules) (?:\w+ )?update\b",
+    r"|\b(?:content|channel|definitions?|signatures?|ruleset|rules) (?:\w+ )?update\b"
+    # Network devices: a configuration commit, a statement (de)activated, "configured from".
+    r"|\bcommit (?:complete|confirmed)\b|requested 'commit'|\b(?:de)?activate: \[|\bconfigured from \w+",
     re.I,
 )
 _ENVIRONMENT = re.compile(
@@ -89,6 +90,8 @@ _VERSIONED = re.compile(r"\d+\.\d+[\w.~+-]*")
 _DEPLOY_LINE = re.compile(r"\b(?:deploy(?:ed|ing|ment)?|release|build|rollout)\b", re.I)
 # A change rolls out host by host: its lines this close together are one change.
 SAME_CHANGE = timedelta(minutes=10)
+# The steps of one change (deactivate, commit, commit complete) come this close together.
+STEPS_OF_ONE = timedelta(minutes=2)
 
 
 def _is_change(template: LogTemplate, text: str) -> tuple[bool, bool]:
@@ -158,8 +161,12 @@ def log_changes(
         ):
             continue
         onset = onsets.get(t.service, findings.first_seen)
-        window = (onset + SKEW, findings.run.now) if during else (onset - BEFORE, onset + SKEW)
-        if not (window[0] < t.first_at <= window[1] if during else window[0] <= t.first_at <= window[1]):
+        if during:
+            if not onset + SKEW < t.first_at <= findings.run.now:
+                continue
+        # Before the component began failing, or before the failure reached the paged service
+        # (a component limping since earlier can be tipped over by a change just before that).
+        elif not any(anchor - BEFORE <= t.first_at <= anchor + SKEW for anchor in (onset, findings.symptom_at)):
             continue
         if t.first_at - earliest.get(t.service, t.first_at) < UNSEEN_MARGIN:
             continue  # the logs start too late to say it is new
@@ -191,22 +198,26 @@ def _merged(changes: list[LogChange]) -> list[LogChange]:
                 for c in out
                 if c.service == change.service
                 and c.environment == change.environment
-                and change.first_at - c.first_at <= SAME_CHANGE
-                and len(_words(c.template) & _words(change.template))
-                >= 0.6 * max(len(_words(c.template) | _words(change.template)), 1)
+                and (
+                    change.first_at - c.first_at <= STEPS_OF_ONE
+                    or change.first_at - c.first_at <= SAME_CHANGE
+                    and len(_words(c.template) & _words(change.template))
+                    >= 0.6 * max(len(_words(c.template) | _words(change.template)), 1)
+                )
             ),
             None,
         )
         if same is None:
             out.append(change)
             continue
+        telling = telling_line([same, change])
         out[out.index(same)] = LogChange(
             service=same.service,
-            template=same.template,
-            sample=same.sample,
+            template=telling.template,
+            sample=telling.sample,
             first_at=same.first_at,
             count=same.count + change.count,
-            evidence_ids=same.evidence_ids,
+            evidence_ids=tuple(dict.fromkeys(telling.evidence_ids + same.evidence_ids))[:2],
             environment=same.environment,
         )
     return out
@@ -244,4 +255,9 @@ def shared_changes(changes: list[LogChange]) -> list[list[LogChange]]:
 def telling_line(changes: list[LogChange]) -> LogChange:
     """The line of a change that says most about what changed: a version installed, rather
     than "starting unattended upgrades script"."""
-    return max(changes, key=lambda c: (bool(_DELIBERATE.search(c.sample)), bool(_VERSIONED.search(c.sample))))
+    return max(
+        changes,
+        key=lambda c: (
+            bool(_DELIBERATE.search(c.sample)), bool(_VERSIONED.search(c.sample)), -c.first_at.timestamp()
+        ),
+    )
