@@ -506,9 +506,11 @@ def shared_layer_hypotheses(
             covering.summary += f"; the same change shows in the logs of {', '.join(services)}"
             covering.content = True
             continue
+        pusher = next((c.pushed_by for c in group if c.pushed_by), None)
+        provider = provider_of_host(pusher, known_names(findings.catalog)) if pusher else None
         h = Hypothesis(
             "external",
-            telling.program or first.program or "shared-layer",
+            provider or telling.program or first.program or "shared-layer",
             "medium" if len(failing) >= 2 or (failing and peers) else "low",
             f"The same change hit {', '.join(services)} from {hhmm(first.first_at)}:"
             f" '{_short(telling.sample)}': a shared layer (host OS, platform, agent) changed under them",

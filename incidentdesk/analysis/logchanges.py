@@ -37,7 +37,9 @@ CHANGE_LINE = re.compile(
     r"|\b(?:service \S+|systemctl) (?:restart|reload|stop|start)\b"
     r"|\b(?:content|channel|definitions?|signatures?|ruleset|rules) (?:\w+ )?update\b"
     # Network devices: a configuration commit, a statement (de)activated, "configured from".
-    r"|\bcommit (?:complete|confirmed)\b|requested 'commit'|\b(?:de)?activate: \[|\bconfigured from \w+",
+    r"|\bcommit (?:complete|confirmed)\b|requested 'commit'|\b(?:de)?activate: \[|\bconfigured from \w+"
+    # A control plane pushing a new version to its clients: "update from cp.example.net: version 7 (previous 6)".
+    r"|\bupdate from [\w.-]+\.[a-z]{2,}\b|\(previous [\w.-]+[:)]",
     re.I,
 )
 _ENVIRONMENT = re.compile(
@@ -54,6 +56,7 @@ _VENDOR_CONTENT = re.compile(
     r"|\bchannel file\b|\brapid response content\b",
     re.I,
 )
+_PUSHED_FROM = re.compile(r"\bupdate from ([\w-]+(?:\.[\w-]+)+)", re.I)
 _PROGRAM = re.compile(r"^(?:\S+\s+)?([A-Za-z][\w.-]{2,})(?:\[\d+\])?:\s")
 
 
@@ -74,6 +77,12 @@ class LogChange:
         return bool(_VENDOR_CONTENT.search(self.sample))
 
     @property
+    def pushed_by(self) -> str | None:
+        """The host a control plane pushed the change from, when the line says (`update from X`)."""
+        match = _PUSHED_FROM.search(self.sample)
+        return match.group(1).lower() if match else None
+
+    @property
     def program(self) -> str | None:
         """`csagent` of `host-3 csagent[812]: loaded channel file ...`, when the line names one."""
         match = _PROGRAM.match(self.sample)
@@ -83,7 +92,7 @@ class LogChange:
 # At warning level a line says something went wrong; only a plain change verb makes it a change.
 _DELIBERATE = re.compile(
     r"\b(?:upgrad|install|unpack|setting up|appl(?:y|ied|ying)|rotat|renew|revok|reboot|join|grant"
-    r"|migrat|decommission|scaled|capacity add)",
+    r"|migrat|decommission|scaled|capacity add|update from|\(previous)",
     re.I,
 )
 _VERSIONED = re.compile(r"\d+\.\d+[\w.~+-]*")
