@@ -312,3 +312,33 @@ def test_a_reported_exposure_began_where_the_data_first_showed_up_days_before_th
     p = packet(ev, run=run(trigger_source="generic", reports_data_exposure=True, reports=(security,)))
     assert p["first_seen"] == leak_began.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert p["data_risk"]["flagged"] is True and p["severity"] == "sev1"
+
+
+def test_a_control_plane_push_seen_on_several_services_is_an_outside_shared_layer() -> None:
+    ev = Evidence()
+    failing_siblings(ev)
+    for name in ("svc-a", "svc-b"):
+        for i in range(20):
+            ev.log(name, "info", f"served batch {i}", ONSET - timedelta(minutes=80 - 4 * i))
+        ev.log(name, "warning", "xds-client: ADS update from mesh.cloudvendor.net:443: version r213 with 0 clusters"
+                                " (previous r190: 215)", ONSET - timedelta(minutes=2))
+    p = packet(ev, catalog=shared_catalog())
+    top = p["hypotheses"][0]
+    assert (top["kind"], top["ref"]) == ("external", "cloudvendor")
+
+
+def test_a_router_commit_just_before_the_paged_service_fails_explains_a_dependency_limping_since_earlier() -> None:
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.002, 0.2, seed=1)
+    ev.metric("svc-mid", "error_rate", 0.001, 0.03, onset=ONSET - timedelta(minutes=45), seed=2)
+    for i in range(20):
+        ev.log("svc-mid", "info", f"link util {i}%", ONSET - timedelta(minutes=80 - 4 * i))
+    ev.log("svc-mid", "info", "mgd[41]: UI_CFG_AUDIT_OTHER: User 'dana' deactivate: [policy-options term SITE-LOCAL]",
+           ONSET - timedelta(seconds=90))
+    ev.log("svc-mid", "info", "mgd[41]: UI_COMMIT_COMPLETED: commit complete", ONSET - timedelta(seconds=20))
+    for i in range(4):
+        ev.log("svc-front", "error", f"connect to svc-mid timed out (req {i})", ONSET + timedelta(seconds=10 * i))
+    p = packet(ev)
+    top = p["hypotheses"][0]
+    assert top["kind"] == "config_change" and "deactivate" in top["summary"]
+    assert "before svc-front began failing" in top["summary"]
