@@ -88,6 +88,11 @@ class FailureMap:
                     queue.append(link.callee)
         return trail.get(root, [root])
 
+    def first_evidence(self, service: str) -> list[str]:
+        """Up to two evidence ids that show `service` failing: callers naming it, then its own."""
+        component = self.components.get(service)
+        return (component.named_by + component.evidence)[:2] if component else []
+
     def link(self, caller: str, callee: str) -> Link | None:
         return next((lk for lk in self.links if lk.caller == caller and lk.callee == callee), None)
 

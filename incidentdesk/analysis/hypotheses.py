@@ -15,16 +15,12 @@ from datetime import timedelta
 from incidentdesk.analysis.catalog import team_of
 from incidentdesk.analysis.chain import FailureMap, read_failure_map
 from incidentdesk.analysis.changes import calendar_hypotheses, deploy_hypotheses, flag_hypotheses
-from incidentdesk.analysis.explain import (
-    explain_roots,
-    log_change_hypotheses,
-    mark_victims,
-    network_path_hypothesis,
-    shared_layer_hypotheses,
-)
+from incidentdesk.analysis.explain import explain_roots, mark_victims
 from incidentdesk.analysis.findings import Findings
 from incidentdesk.analysis.hypothesis import CONFIDENCE_RANK, Hypothesis, cap, ranked, unknown
+from incidentdesk.analysis.layers import network_path_hypothesis, shared_layer_hypotheses
 from incidentdesk.analysis.logchanges import LogChange, log_changes
+from incidentdesk.analysis.logged import log_change_hypotheses
 from incidentdesk.analysis.objections import add_objections, calibrate
 from incidentdesk.analysis.systems import capacity_hypotheses, dependency_hypotheses, external_hypotheses
 from incidentdesk.analysis.timeutil import SKEW, hhmm, parse_time

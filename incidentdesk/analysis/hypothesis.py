@@ -100,3 +100,12 @@ def ranked(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
 
 def unknown(reason: str) -> Hypothesis:
     return Hypothesis(kind="unknown", ref=None, confidence="low", summary=f"Cause not known yet: {reason}")
+
+
+MAX_QUOTE = 90
+
+
+def short_quote(text: str) -> str:
+    """A log line or title as quoted in a summary: one line, cut at a readable length."""
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_QUOTE else text[: MAX_QUOTE - 1] + "…"
