@@ -23,22 +23,41 @@ def execute_proposal(proposal_id: int) -> str:
     return f"proposal {proposal_id}: {proposal.state}"
 
 
-@shared_task(name="approvals.post_summary", bind=True, acks_late=True, max_retries=3)
-def post_summary(self, run_id: int) -> str:
-    from approvals.services import summary_post
-
-    run = (
+def _run(run_id: int) -> Run | None:
+    return (
         Run.objects.select_related("service", "service__team", "current_owner_team").filter(pk=run_id).first()
     )
+
+
+@shared_task(name="approvals.post_summary", bind=True, acks_late=True, max_retries=3)
+def post_summary(self, run_id: int, actor: str = "desk") -> str:
+    from approvals.services import summary_post
+
+    run = _run(run_id)
     if run is None:
         return f"run {run_id} is gone"
-    outbound = summary_post(run=run)
+    outbound = summary_post(run=run, actor=actor)
     if outbound is None:
         return "nothing to post"
     if outbound.state == Outbound.State.FAILED and outbound.result.get("transient"):
         # Bounded backoff with jitter; a permanent refusal (channel_not_found, 401) is not retried.
         delay = min(300, 10 * 2**self.request.retries)
         raise self.retry(countdown=delay + random.uniform(0, delay / 2), max_retries=3)
+    return f"run {run_id}: {outbound.state}"
+
+
+@shared_task(name="approvals.open_ticket", acks_late=True)
+def open_ticket(run_id: int, actor: str) -> str:
+    """No task-level retry: a create is sent once; a redelivered message finds the row claimed or sent."""
+    from approvals.services import ProposalRefused, ticket_create
+
+    run = _run(run_id)
+    if run is None:
+        return f"run {run_id} is gone"
+    try:
+        outbound = ticket_create(run=run, actor=actor)
+    except ProposalRefused as exc:
+        return f"run {run_id}: refused ({exc})"
     return f"run {run_id}: {outbound.state}"
 
 

@@ -93,19 +93,23 @@ def ask(request: HttpRequest, run_pk: int) -> HttpResponse:
 def ticket(request: HttpRequest, run_pk: int) -> HttpResponse:
     run = run_get_for(request.user, run_pk)
     try:
-        outbound = services.ticket_create(run=run, user=request.user)
+        outbound = services.ticket_request(run=run, user=request.user)
     except services.ProposalRefused as exc:
         return _answer(request, run, error=f"No ticket: {exc}")
-    return _answer(request, run, message=outbound.outcome)
+    return _answer(request, run, message=outbound.outcome or "Opening the ticket.")
 
 
 @login_required
 @require_POST
 def post_summary(request: HttpRequest, run_pk: int) -> HttpResponse:
     run = run_get_for(request.user, run_pk)
-    outbound = services.summary_post(run=run, actor=request.user.get_username())
-    if outbound is None:
+    if not services.summary_enqueue(run_id=run.pk, actor=request.user.get_username()):
+        return _answer(
+            request, run, error="The task queue is unavailable; nothing was posted. Try again shortly."
+        )
+    post = run.outbound.filter(kind="post_summary").first()
+    if post is None:
         return _answer(
             request, run, error="Nothing to post: no packet yet, or the owning team has no Slack channel."
         )
-    return _answer(request, run, message=outbound.outcome)
+    return _answer(request, run, message=post.outcome or "Posting the packet.")

@@ -33,12 +33,15 @@ class SourceError(Exception):
         *,
         transient: bool = False,
         retry_after: float | None = None,
+        outcome_unknown: bool = False,
     ) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
         self.transient = transient
         self.retry_after = retry_after
+        # A write that may have reached the vendor: it must be looked up, not sent again.
+        self.outcome_unknown = outcome_unknown
 
 
 class NotConfigured(SourceError):

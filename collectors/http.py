@@ -4,6 +4,10 @@ Every outbound call goes through `request()`, which maps what went wrong to a
 SourceError: transient (timeout, connection error, 5xx, 429) or permanent
 (401/403/404, other 4xx, a body that is not what was promised), and retries the
 transient ones with backoff and jitter until the deadline.
+
+Retrying is the caller's choice: reads and idempotent writes are resent; a write that is
+not idempotent (`resend=False`) is sent again only when the vendor cannot have acted on it
+(the connection never opened, or it answered 429/420 without doing anything).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from collectors.base import SourceError
 USER_AGENT = "incident-desk/1.0 (+read-only evidence collector)"
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 MAX_BODY_BYTES = 5 * 1024 * 1024
+# Failures before any byte of the request left: the vendor cannot have acted on it.
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def make_client(
@@ -128,12 +134,15 @@ def request(
     max_attempts: int = 4,
     max_bytes: int = MAX_BODY_BYTES,
     sleep=time.sleep,
+    resend: bool = True,
     **kwargs,
 ) -> httpx.Response:
     """Send a request, retrying transient failures with backoff until the deadline.
 
     Raises SourceError. The body is read up to max_bytes; a larger answer is refused as
-    `malformed` (callers that can use a partial answer ask for less instead).
+    `malformed` (callers that can use a partial answer ask for less instead). With
+    resend=False, a failure after the request may have arrived (a read timeout, a reset,
+    a 5xx) is raised at once with `outcome_unknown` set.
     """
     attempt = 0
     while True:
@@ -161,14 +170,26 @@ def request(
                     )
         except httpx.TimeoutException as exc:
             error = SourceError("timeout", str(exc) or "timed out", transient=True)
+            arrived = not isinstance(exc, NEVER_SENT)
         except httpx.TransportError as exc:
             error = SourceError("error", f"connection failed: {exc}", transient=True)
+            arrived = not isinstance(exc, NEVER_SENT)
+        else:
+            arrived = error.reason != "rate_limited"
+        if error.transient and arrived and not resend:
+            raise SourceError(error.reason, _unanswered(error), outcome_unknown=True)
         if not error.transient or attempt >= max_attempts:
             raise error
         wait = error.retry_after if error.retry_after is not None else _backoff(attempt)
         if wait >= deadline.remaining():
             raise error
         sleep(wait)
+
+
+def _unanswered(error: SourceError) -> str:
+    if error.reason == "timeout":
+        return f"no answer after the request was sent ({error.detail})"
+    return f"{error.detail} after the request was sent"
 
 
 def _backoff(attempt: int) -> float:

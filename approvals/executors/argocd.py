@@ -37,7 +37,9 @@ class ArgoCDRollback(Executor):
         path = f"{base}/api/v1/applications/{quote(app, safe='')}"
         query = f"?appNamespace={quote(params['app_namespace'])}" if params.get("app_namespace") else ""
         read = self.send(
-            OutboundRequest("GET", path + query, self.headers(), None, self.secrets()), expect=(200,)
+            OutboundRequest("GET", path + query, self.headers(), None, self.secrets()),
+            resend=True,
+            expect=(200,),
         )
         history_id = params.get("history_id")
         if read is not None:
@@ -52,7 +54,9 @@ class ArgoCDRollback(Executor):
         if params.get("app_namespace"):
             body["appNamespace"] = params["app_namespace"]
         response = self.send(
-            OutboundRequest("POST", f"{path}/rollback", self.headers(), body, self.secrets()), expect=(200,)
+            OutboundRequest("POST", f"{path}/rollback", self.headers(), body, self.secrets()),
+            resend=True,
+            expect=(200,),
         )
         what = f"{app} to history {body['id']} ({params.get('target_sha')})"
         if response is None:

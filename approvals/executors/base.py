@@ -4,6 +4,11 @@ Executors are the only code that changes anything outside the desk. Each one bui
 `OutboundRequest`s from a proposal's bound parameters and hands them to `Executor.send`,
 which either records them (dry run) or sends them through collectors.http (one client
 factory, one retry mechanism).
+
+Every send says whether the request may be resent. A write that is not idempotent is sent
+once; when its outcome is unknown (no answer, a reset, a 5xx after it was sent), the
+executor looks for the vendor's record of it (`settle`) and otherwise reports the outcome
+as unknown with the place a human checks.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -23,10 +29,16 @@ from collectors.http import Deadline, json_body, make_client, request
 
 USER_AGENT = "incident-desk/1.0 (+approved action executor)"
 MASK = "****"
+LOOKUP_SECONDS = 15.0  # a fresh budget to find a write whose answer never came
+CLOCK_SKEW = timedelta(minutes=1)
 
 
 class ExecutorError(Exception):
-    """The action did not happen. `refused` means the vendor's state forbids it (no point retrying)."""
+    """The action did not happen, or (`unknown`) nobody can tell whether it did.
+
+    `refused` means the vendor's state forbids it (no point retrying); `unknown` means the
+    request may have been acted on and was not found at the vendor: a human checks `detail`.
+    """
 
     def __init__(
         self,
@@ -37,6 +49,7 @@ class ExecutorError(Exception):
         refused: bool = False,
         status: int | None = None,
         requests: list[dict] | None = None,
+        unknown: bool = False,
     ) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
@@ -45,6 +58,7 @@ class ExecutorError(Exception):
         self.refused = refused
         self.status = status
         self.requests = requests or []
+        self.unknown = unknown
 
 
 @dataclass(frozen=True)
@@ -141,6 +155,7 @@ class Executor:
         seconds = deadline_seconds or settings.ACTIONS_DEADLINE_SECONDS
         self.deadline = Deadline.after(float(seconds))
         self.sent: list[dict] = []
+        self.started = datetime.now(UTC)
 
     @property
     def configured(self) -> bool:
@@ -162,9 +177,13 @@ class Executor:
         return tuple(v for v in (self.env(n) for n in self.secret_names) if v)
 
     def send(
-        self, outbound: OutboundRequest, *, expect: tuple[int, ...] = (200, 201, 204)
+        self, outbound: OutboundRequest, *, resend: bool, expect: tuple[int, ...] = (200, 201, 204)
     ) -> httpx.Response | None:
-        """Send one request, or record it in a dry run (returns None). Raises ExecutorError."""
+        """Send one request, or record it in a dry run (returns None). Raises ExecutorError.
+
+        resend: whether sending it twice is harmless. When it is not, a failure after the
+        request may have arrived raises ExecutorError with `unknown` set and no retry.
+        """
         self.sent.append(outbound.shown())
         if self.dry_run:
             return None
@@ -182,14 +201,16 @@ class Executor:
                     sleep=self.sleep,
                     headers=outbound.headers,
                     content=content,
+                    resend=resend,
                 )
         except SourceError as exc:
             raise ExecutorError(
-                exc.reason,
+                "unknown" if exc.outcome_unknown else exc.reason,
                 exc.detail or str(exc),
                 transient=exc.transient,
                 status=_status_of(exc),
                 requests=list(self.sent),
+                unknown=exc.outcome_unknown,
             ) from exc
         if response.status_code not in expect:
             raise ExecutorError(
@@ -199,6 +220,45 @@ class Executor:
                 requests=list(self.sent),
             )
         return response
+
+    def read(self, url: str, headers: dict[str, str]) -> Any:
+        """GET a JSON document (resent freely: a read changes nothing)."""
+        read = OutboundRequest("GET", url, headers, None, self.secrets())
+        response = self.send(read, resend=True, expect=(200,))
+        return None if response is None else self.json(response)
+
+    def settle(
+        self, failure: ExecutorError, *, find: Callable[[], ExecutionResult | None], check: str
+    ) -> ExecutionResult:
+        """After a write whose answer never came: the vendor's record of it, found by `find`,
+        or ExecutorError(unknown) that says where a human checks. Never sends the write again."""
+        if not failure.unknown:
+            raise failure
+        self.deadline = Deadline.after(LOOKUP_SECONDS)
+        why = "no record of it was found"
+        try:
+            found = find()
+        except ExecutorError as exc:
+            found, why = None, f"looking it up failed ({exc.reason}: {exc.detail})"
+        if found is not None:
+            found.summary += f" (found at {self.vendor} after the request went unanswered: {failure.detail})"
+            return found
+        raise ExecutorError(
+            "unknown",
+            f"outcome unknown: {failure.detail}; {why}. Check {check} before acting again",
+            requests=list(self.sent),
+            unknown=True,
+        )
+
+    def since_start(self, stamp: Any) -> bool:
+        """Whether a vendor timestamp is at or after this executor began (a minute's clock skew allowed)."""
+        try:
+            when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when >= self.started - CLOCK_SKEW
 
     def json(self, response: httpx.Response) -> Any:
         try:

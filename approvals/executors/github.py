@@ -59,29 +59,87 @@ class GitHubRollback(_GitHub):
         what = (
             f"{workflow} on {repo}@{params.get('ref')} to {params['target_sha']} in {inputs['environment']}"
         )
-        response = self.send(outbound, expect=(204, 200))
+        page = f"https://github.com/{repo}/actions/workflows/{workflow}"
+        try:
+            response = self.send(outbound, resend=False, expect=(204, 200))
+        except ExecutorError as exc:
+            return self.settle(
+                exc,
+                find=lambda: self._find_run(repo, workflow, key if id_input else "", what),
+                check=f"the runs of {page}",
+            )
         if response is None:
             return self.recorded(f"would dispatch {what}")
-        return self.done(
-            f"dispatched {what}", response, url=f"https://github.com/{repo}/actions/workflows/{workflow}"
+        return self.done(f"dispatched {what}", response, url=page)
+
+    def _find_run(self, repo: str, workflow: str, key: str, what: str) -> ExecutionResult | None:
+        """The dispatched run whose title carries the request key (the workflow's `run-name`
+        must show the request id input); without the key a run cannot be told apart."""
+        if not key:
+            return None
+        found = self.read(
+            f"{self.api_url}/repos/{repo}/actions/workflows/{workflow}/runs?event=workflow_dispatch&per_page=30",
+            self.headers(),
         )
+        runs = found.get("workflow_runs") if isinstance(found, dict) else None
+        if not isinstance(runs, list):
+            raise ExecutorError("malformed", "the workflow runs answer has no list", requests=list(self.sent))
+        for run in runs:
+            title = (
+                f"{run.get('display_title') or ''} {run.get('name') or ''}" if isinstance(run, dict) else ""
+            )
+            if key in title and self.since_start(run.get("created_at")):
+                return self.done(
+                    f"dispatched {what} (run {run.get('id')})", url=str(run.get("html_url") or "")
+                )
+        return None
 
 
 class GitHubIssue(_GitHub):
-    """An incident ticket as a GitHub issue in the service's repository."""
+    """An incident ticket as a GitHub issue in the service's repository.
 
-    def create(self, *, repo: str, title: str, body: str, labels: list[str]) -> ExecutionResult:
+    The body ends with an HTML comment carrying the request key (invisible on GitHub); an
+    unanswered create is looked up among the repository's newest issues by that marker.
+    """
+
+    idempotency = "none: sent once; an unanswered create is looked up by the marker in its body"
+
+    def create(
+        self, *, repo: str, title: str, body: str, labels: list[str], key: str = ""
+    ) -> ExecutionResult:
+        marker = f"<!-- incident-desk request {key} -->" if key else ""
         outbound = OutboundRequest(
             "POST",
             f"{self.api_url}/repos/{repo}/issues",
             self.headers(),
-            {"title": title, "body": body, "labels": labels},
+            {"title": title, "body": f"{body}\n\n{marker}" if marker else body, "labels": labels},
             self.secrets(),
         )
-        response = self.send(outbound, expect=(201,))
+        try:
+            response = self.send(outbound, resend=False, expect=(201,))
+        except ExecutorError as exc:
+            return self.settle(
+                exc, find=lambda: self._find(repo, marker), check=f"https://github.com/{repo}/issues"
+            )
         if response is None:
             return self.recorded(f"would open an issue in {repo}")
-        data = self.json(response)
+        return self._opened(repo, self.json(response), response)
+
+    def _find(self, repo: str, marker: str) -> ExecutionResult | None:
+        if not marker:
+            return None
+        issues = self.read(
+            f"{self.api_url}/repos/{repo}/issues?state=all&sort=created&direction=desc&per_page=30",
+            self.headers(),
+        )
+        if not isinstance(issues, list):
+            raise ExecutorError("malformed", "the issues answer is not a list", requests=list(self.sent))
+        for issue in issues:
+            if isinstance(issue, dict) and marker in str(issue.get("body") or ""):
+                return self._opened(repo, issue)
+        return None
+
+    def _opened(self, repo: str, data, response=None) -> ExecutionResult:
         if not isinstance(data, dict) or "number" not in data:
             raise ExecutorError("malformed", "the issue answer has no number", requests=list(self.sent))
         return self.done(

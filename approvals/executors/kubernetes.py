@@ -43,6 +43,7 @@ class KubernetesScale(_Kubernetes):
         url = self.deployment_url(params) + "/scale"
         response = self.send(
             OutboundRequest("PATCH", url, self.headers(), {"spec": {"replicas": replicas}}, self.secrets()),
+            resend=True,
             expect=(200,),
         )
         what = f"{params['namespace']}/{params['deployment']} to {replicas} replicas"
@@ -85,6 +86,7 @@ class KubernetesRestart(_Kubernetes):
         }
         response = self.send(
             OutboundRequest("PATCH", self.deployment_url(params), self.headers(), body, self.secrets()),
+            resend=True,
             expect=(200,),
         )
         what = f"{params['namespace']}/{params['deployment']}"

@@ -48,7 +48,9 @@ class LaunchDarklyFlagOff(Executor):
         }
         base = self.env("LAUNCHDARKLY_URL", DEFAULT_URL).rstrip("/")
         url = f"{base}/api/v2/flags/{quote(str(project), safe='')}/{quote(str(flag), safe='')}"
-        response = self.send(OutboundRequest("PATCH", url, headers, body, self.secrets()), expect=(200,))
+        response = self.send(
+            OutboundRequest("PATCH", url, headers, body, self.secrets()), resend=True, expect=(200,)
+        )
         what = f"flag {flag} off in {project}/{environment}"
         if response is None:
             return self.recorded(f"would turn {what}")

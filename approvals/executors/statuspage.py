@@ -10,14 +10,16 @@ DEFAULT_API_URL = "https://api.statuspage.io"
 class StatuspageIncident(Executor):
     """POST /v1/pages/{page}/incidents with `Authorization: OAuth <key>`.
 
-    Statuspage rate-limits with 420 (and sometimes 429) plus Retry-After; collectors.http treats
-    both as transient and waits. It takes no idempotency key, so a retried task never resends:
-    the proposal's state allows one execution.
+    Statuspage rate-limits with 420 (and sometimes 429) plus Retry-After; collectors.http waits
+    and resends those, since the vendor did nothing. It takes no idempotency key, so the POST is
+    never resent after it may have arrived: the desk looks for an unresolved incident of the
+    same name opened since the request instead, and otherwise reports the outcome unknown.
     """
 
     vendor = "statuspage"
     credentials = ("STATUSPAGE_API_KEY", "STATUSPAGE_PAGE_ID")
     secret_names = ("STATUSPAGE_API_KEY",)
+    idempotency = "none: sent once; an unanswered request is looked up among unresolved incidents"
 
     def execute(self, params: dict, *, key: str, note: str = "") -> ExecutionResult:
         if not params.get("name") or not params.get("body"):
@@ -41,15 +43,24 @@ class StatuspageIncident(Executor):
             "Accept": "application/json",
         }
         base = self.env("STATUSPAGE_API_URL", DEFAULT_API_URL).rstrip("/")
-        response = self.send(
-            OutboundRequest(
-                "POST", f"{base}/v1/pages/{page}/incidents", headers, {"incident": incident}, self.secrets()
-            ),
-            expect=(201, 200),
+        create = OutboundRequest(
+            "POST", f"{base}/v1/pages/{page}/incidents", headers, {"incident": incident}, self.secrets()
         )
+        try:
+            response = self.send(create, resend=False, expect=(201, 200))
+        except ExecutorError as exc:
+            return self.settle(
+                exc,
+                find=lambda: self._find(
+                    f"{base}/v1/pages/{page}/incidents/unresolved", headers, params["name"]
+                ),
+                check=f"https://manage.statuspage.io/pages/{page}/incidents",
+            )
         if response is None:
             return self.recorded(f'would open status page incident "{params["name"]}"')
-        data = self.json(response)
+        return self._opened(self.json(response), response)
+
+    def _opened(self, data, response=None) -> ExecutionResult:
         if not isinstance(data, dict) or not data.get("id"):
             raise ExecutorError("malformed", "the incident answer has no id", requests=list(self.sent))
         return self.done(
@@ -59,3 +70,19 @@ class StatuspageIncident(Executor):
             url=str(data.get("shortlink") or ""),
             answer={"id": data["id"], "status": data.get("status"), "impact": data.get("impact")},
         )
+
+    def _find(self, url: str, headers: dict[str, str], name: str) -> ExecutionResult | None:
+        """The unresolved incident of this name opened since the request was sent, if any."""
+        incidents = self.read(url, headers)
+        if not isinstance(incidents, list):
+            raise ExecutorError(
+                "malformed", "the unresolved incidents are not a list", requests=list(self.sent)
+            )
+        for incident in incidents:
+            if (
+                isinstance(incident, dict)
+                and incident.get("name") == name
+                and self.since_start(incident.get("created_at"))
+            ):
+                return self._opened(incident)
+        return None

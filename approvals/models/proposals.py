@@ -21,16 +21,18 @@ class ActionProposal(models.Model):
         EXECUTING = "executing", "Running"
         SUCCEEDED = "succeeded", "Done"
         FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Outcome unknown"
 
     TRANSITIONS: dict[str, frozenset[str]] = {
         State.PROPOSED: frozenset({State.APPROVED, State.REJECTED, State.EXPIRED, State.SUPERSEDED}),
         State.APPROVED: frozenset({State.EXECUTING, State.EXPIRED, State.SUPERSEDED}),
-        State.EXECUTING: frozenset({State.SUCCEEDED, State.FAILED}),
+        State.EXECUTING: frozenset({State.SUCCEEDED, State.FAILED, State.UNKNOWN}),
         State.REJECTED: frozenset(),
         State.EXPIRED: frozenset(),
         State.SUPERSEDED: frozenset(),
         State.SUCCEEDED: frozenset(),
         State.FAILED: frozenset(),
+        State.UNKNOWN: frozenset(),
     }
     LIVE_STATES = (State.PROPOSED, State.APPROVED)
     DESK = "desk"
@@ -165,6 +167,7 @@ class Outbound(models.Model):
         SENT = "sent", "Sent"
         DRY_RUN = "dry_run", "Recorded (dry run)"
         FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Outcome unknown"
 
     run = models.ForeignKey("incidentdesk.Run", on_delete=models.CASCADE, related_name="outbound")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -183,6 +186,12 @@ class Outbound(models.Model):
     )
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
+    key = models.UUIDField(
+        default=uuid.uuid4, help_text="Carried by the message or ticket, to find it when no answer came"
+    )
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set while one worker sends; cleared when the outcome is recorded"
+    )
 
     class Meta:
         ordering = ["run", "kind"]

@@ -5,7 +5,7 @@ Views and tasks import from here; only these services call the executors.
 
 from approvals.services.errors import ApprovalNotAllowed, ProposalRefused
 from approvals.services.execution import proposal_execute, proposals_sweep
-from approvals.services.outbound import summary_post, ticket_create
+from approvals.services.outbound import summary_enqueue, summary_post, ticket_create, ticket_request
 from approvals.services.proposals import (
     proposal_approve,
     proposal_reject,
@@ -24,6 +24,8 @@ __all__ = [
     "proposals_expire",
     "proposals_sweep",
     "proposals_sync",
+    "summary_enqueue",
     "summary_post",
     "ticket_create",
+    "ticket_request",
 ]

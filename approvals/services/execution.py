@@ -148,14 +148,14 @@ def proposal_execute(
         else:
             proposal_transition(
                 proposal,
-                State.FAILED,
+                State.UNKNOWN if failure.unknown else State.FAILED,
                 finished_at=clock.now(),
                 outcome=_failure_text(failure),
                 result={"requests": failure.requests, "reason": failure.reason, "status": failure.status},
             )
             proposal_audit(
                 proposal,
-                "proposal.failed",
+                "proposal.outcome_unknown" if failure.unknown else "proposal.failed",
                 "desk",
                 reason=failure.reason,
                 detail=failure.detail,
@@ -186,6 +186,8 @@ def _finish(proposal: ActionProposal, result: ExecutionResult) -> None:
 
 
 def _failure_text(failure: ExecutorError) -> str:
+    if failure.unknown:
+        return failure.detail
     if failure.refused:
         return f"refused: {failure.detail}"
     if failure.reason == "rate_limited":

@@ -1,12 +1,16 @@
 """What the desk does without approval: post the packet to the owning team's Slack channel, open a ticket.
 
 Both go through the policy (`post_summary`, `create_ticket`), both are one row per run
-(`Outbound`), locked while the vendor is called so two workers never post or open twice.
+(`Outbound`). A send claims the row in a short transaction, calls the vendor outside any
+transaction or lock, and records the outcome after: two workers never post or open twice,
+and a send whose answer never came is looked up, not repeated.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -24,13 +28,15 @@ from incidentdesk.models import Packet, Run
 logger = logging.getLogger(__name__)
 TEXT_LIMIT = 2900  # a section's text must stay under Slack's 3000 characters
 HEADER_LIMIT = 150
+# A claim older than this was left by a sender that stopped (its deadline is far shorter).
+CLAIM_TTL = timedelta(minutes=5)
 
 
-def summary_enqueue(*, run_id: int) -> bool:
+def summary_enqueue(*, run_id: int, actor: str = "desk") -> bool:
     from approvals.tasks import post_summary
 
     try:
-        post_summary.delay(run_id)
+        post_summary.delay(run_id, actor)
     except Exception as exc:  # broker down: the next packet version posts again
         logger.warning("broker unavailable, Slack post for run %s skipped: %s", run_id, exc)
         return False
@@ -103,35 +109,100 @@ def _risky(packet: Packet | None) -> bool:
     return bool(packet and (packet.data.get("data_risk") or {}).get("flagged"))
 
 
+def _claim(outbound: Outbound, *, actor: str, done: Callable[[Outbound], bool]) -> bool:
+    """Claim the row for one send, in a short transaction. False when it needs no send or another
+    worker holds it. A claim left by a sender that stopped before recording makes the outcome
+    unknown; only a person, who has been shown that, sends again."""
+    now = clock.now()
+    with transaction.atomic():
+        row = Outbound.objects.select_for_update().get(pk=outbound.pk)
+        if row.claimed_at and now - row.claimed_at > CLAIM_TTL:
+            row.state, row.claimed_at, row.updated_at = Outbound.State.UNKNOWN, None, now
+            row.outcome = (
+                f"outcome unknown: the sender stopped before recording what {row.vendor} answered; "
+                f"check {row.destination or row.vendor} before sending again"
+            )
+            row.save()
+        held = row.claimed_at is not None
+        desk_waits = row.state == Outbound.State.UNKNOWN and actor == "desk"
+        if held or done(row) or desk_waits:
+            outbound.refresh_from_db()
+            return False
+        row.claimed_at = now
+        row.save(update_fields=["claimed_at"])
+    outbound.refresh_from_db()
+    return True
+
+
 def _record(
-    outbound: Outbound, result: ExecutionResult | None, failure: ExecutorError | None, **fields
-) -> None:
-    outbound.updated_at = clock.now()
-    for name, value in fields.items():
-        setattr(outbound, name, value)
-    if failure is not None:
-        outbound.state = Outbound.State.FAILED
-        outbound.outcome = f"{failure.reason}: {failure.detail}"
-        outbound.result = {
-            "requests": failure.requests,
-            "transient": failure.transient,
-            "status": failure.status,
-        }
-    else:
-        outbound.state = Outbound.State.DRY_RUN if result.dry_run else Outbound.State.SENT
-        outbound.outcome = result.summary
-        outbound.result = result.as_record()
-        outbound.external_id = result.external_id or outbound.external_id
-        outbound.url = result.url or outbound.url
-    outbound.save()
+    outbound: Outbound,
+    result: ExecutionResult | None,
+    failure: ExecutorError | None,
+    *,
+    audit: tuple[str, str, str],
+    detail: Callable[[Outbound], dict],
+    log: bool,
+    **fields,
+) -> Outbound:
+    """Write the outcome, release the claim and append the audit entry, in one short transaction.
+
+    audit: (actor, event, what success is called), as in ("alice", "ticket", "created").
+    """
+    actor, event, success = audit
+    with transaction.atomic():
+        row = (
+            Outbound.objects.select_for_update(of=("self",))
+            .select_related("run__service")
+            .get(pk=outbound.pk)
+        )
+        row.updated_at = clock.now()
+        row.claimed_at = None
+        for name, value in fields.items():
+            setattr(row, name, value)
+        if failure is not None:
+            row.state = Outbound.State.UNKNOWN if failure.unknown else Outbound.State.FAILED
+            row.outcome = failure.detail if failure.unknown else f"{failure.reason}: {failure.detail}"
+            row.result = {
+                "requests": failure.requests,
+                "transient": failure.transient,
+                "status": failure.status,
+            }
+        else:
+            row.state = Outbound.State.DRY_RUN if result.dry_run else Outbound.State.SENT
+            row.outcome = result.summary
+            row.result = result.as_record()
+            row.external_id = result.external_id or row.external_id
+            row.url = result.url or row.url
+        row.save()
+        if failure is None:
+            action = f"{event}.{success}"
+        else:
+            action = f"{event}.outcome_unknown" if failure.unknown else f"{event}.failed"
+        audit_append(
+            actor=actor,
+            action=action,
+            run_id=row.run_id,
+            service=row.run.service.name if row.run.service else "",
+            detail={
+                **detail(row),
+                "state": row.state,
+                "outcome": row.outcome,
+                "requests": failure.requests if failure else result.requests,
+            },
+            touches_customer_data=log,
+        )
+    return row
 
 
 def summary_post(*, run: Run, actor: str = "desk", messenger: SlackMessage | None = None) -> Outbound | None:
     """Post the run's latest packet to the owning team's channel, or update the message already posted.
 
     Returns None when there is nothing to post (no packet, no channel) or the policy refuses.
-    A version already posted is not posted again. Side effects: the Slack call (or its dry-run
-    record), the Outbound row, an audit entry. Vendor failures are recorded, not raised.
+    A version already posted is not posted again; a post whose outcome is unknown is not
+    posted again by the desk, only by a person. The row is claimed in a short transaction,
+    Slack is called outside any transaction, and the outcome recorded after. Side effects:
+    the Slack call (or its dry-run record), the Outbound row, an audit entry. Vendor
+    failures are recorded, not raised.
     """
     packet = run.packets.order_by("-version").first()
     team = run.service.team if run.service else run.current_owner_team
@@ -148,62 +219,47 @@ def summary_post(*, run: Run, actor: str = "desk", messenger: SlackMessage | Non
             touches_customer_data=_risky(packet),
         ),
     )
-    with transaction.atomic():
-        if not decision.allowed:
-            audit_append(
-                actor=actor,
-                action="summary.refused",
-                run_id=run.pk,
-                service=service,
-                detail={"rule": decision.rule, "reason": decision.reason},
-                touches_customer_data=decision.log_customer_data,
-            )
-            return None
-        outbound, _ = Outbound.objects.get_or_create(
-            run=run,
-            kind=Outbound.Kind.POST_SUMMARY,
-            defaults={"vendor": "slack", "destination": team.slack_channel, "requested_by": actor},
-        )
-        outbound = Outbound.objects.select_for_update().get(pk=outbound.pk)
-        if (
-            outbound.state in (Outbound.State.SENT, Outbound.State.DRY_RUN)
-            and outbound.packet_version == packet.version
-        ):
-            return outbound
-        text, blocks = packet_message(run, packet)
-        result, failure = None, None
-        try:
-            messenger = messenger or SlackMessage()
-            # Once Slack has answered, `destination` holds the channel id that chat.update needs.
-            ts = "" if messenger.dry_run else outbound.external_id
-            channel = outbound.destination if ts else team.slack_channel
-            result = messenger.post(channel=channel, text=text, blocks=blocks, ts=ts)
-        except ExecutorError as exc:
-            failure = exc
-        destination = result.extra.get("channel", team.slack_channel) if result else outbound.destination
-        _record(
-            outbound,
-            result,
-            failure,
-            packet_version=packet.version,
-            destination=destination or team.slack_channel,
-        )
+    if not decision.allowed:
         audit_append(
             actor=actor,
-            action="summary.failed" if failure else "summary.posted",
+            action="summary.refused",
             run_id=run.pk,
             service=service,
-            detail={
-                "channel": team.slack_channel,
-                "version": packet.version,
-                "state": outbound.state,
-                "ts": outbound.external_id,
-                "outcome": outbound.outcome,
-                "requests": (failure.requests if failure else result.requests),
-            },
+            detail={"rule": decision.rule, "reason": decision.reason},
             touches_customer_data=decision.log_customer_data,
         )
-    return outbound
+        return None
+    outbound, _ = Outbound.objects.get_or_create(
+        run=run,
+        kind=Outbound.Kind.POST_SUMMARY,
+        defaults={"vendor": "slack", "destination": team.slack_channel, "requested_by": actor},
+    )
+    posted = (Outbound.State.SENT, Outbound.State.DRY_RUN)
+    if not _claim(
+        outbound, actor=actor, done=lambda o: o.state in posted and o.packet_version == packet.version
+    ):
+        return outbound
+    text, blocks = packet_message(run, packet)
+    result, failure = None, None
+    try:
+        messenger = messenger or SlackMessage()
+        # Once Slack has answered, `destination` holds the channel id that chat.update needs.
+        ts = "" if messenger.dry_run else outbound.external_id
+        channel = outbound.destination if ts else team.slack_channel
+        result = messenger.post(channel=channel, text=text, blocks=blocks, ts=ts, key=str(outbound.key))
+    except ExecutorError as exc:
+        failure = exc
+    destination = result.extra.get("channel", team.slack_channel) if result else outbound.destination
+    return _record(
+        outbound,
+        result,
+        failure,
+        audit=(actor, "summary", "posted"),
+        detail=lambda row: {"channel": team.slack_channel, "version": packet.version, "ts": row.external_id},
+        log=decision.log_customer_data,
+        packet_version=packet.version,
+        destination=destination or team.slack_channel,
+    )
 
 
 def ticket_links(run: Run, packet: Packet | None) -> list[str]:
@@ -215,15 +271,36 @@ def ticket_links(run: Run, packet: Packet | None) -> list[str]:
     return list(dict.fromkeys(links))
 
 
-def ticket_create(*, run: Run, user, issuer: GitHubIssue | JiraIssue | None = None) -> Outbound:
-    """Open the run's incident ticket (Jira when configured, else a GitHub issue), once per run.
+def ticket_request(*, run: Run, user) -> Outbound:
+    """Ask for the run's ticket: the policy is checked now, the vendor is called by a task.
 
-    Raises ProposalRefused when the policy refuses (no source links) or there is nowhere to open it.
-    Side effects: the vendor call (or its dry-run record), the Outbound row, an audit entry.
+    Raises ProposalRefused when the policy refuses or there is nowhere to open it. Returns the
+    run's ticket row as it stands (the page shows it as being opened until the task records it).
     """
     actor = user.get_username()
+    _ticket_decision(run, actor)
+    outbound, _ = Outbound.objects.get_or_create(
+        run=run, kind=Outbound.Kind.CREATE_TICKET, defaults={"vendor": _tracker(None), "requested_by": actor}
+    )
+    from approvals.tasks import open_ticket
+
+    try:
+        open_ticket.delay(run.pk, actor)
+    except Exception as exc:  # broker down: nothing was sent, the person can ask again
+        logger.warning("broker unavailable, ticket for run %s not opened: %s", run.pk, exc)
+        raise ProposalRefused("the task queue is unavailable; nothing was sent, ask again shortly") from exc
+    outbound.refresh_from_db()
+    return outbound
+
+
+def _tracker(issuer) -> str:
+    use_jira = isinstance(issuer, JiraIssue) or (issuer is None and JiraIssue.has_credentials())
+    return "jira" if use_jira else "github"
+
+
+def _ticket_decision(run: Run, actor: str, issuer=None):
+    """The policy's decision, or ProposalRefused (audited) when it refuses or there is no tracker."""
     packet = run.packets.order_by("-version").first()
-    links = ticket_links(run, packet)
     service = run.service.name if run.service else ""
     decision = decide(
         policy_document(),
@@ -232,41 +309,43 @@ def ticket_create(*, run: Run, user, issuer: GitHubIssue | JiraIssue | None = No
             action="create_ticket",
             service=service or None,
             scope=run_scope_names(run),
-            links=tuple(links),
+            links=tuple(ticket_links(run, packet)),
             touches_customer_data=_risky(packet),
         ),
     )
     refusal = ""
-    with transaction.atomic():
-        if not decision.allowed:
-            refusal = decision.reason
-        elif issuer is None and not JiraIssue.has_credentials() and not (run.service and run.service.repo):
-            refusal = "no tracker: set JIRA_URL and JIRA_TOKEN, or give the service a repository"
-        if refusal:
-            audit_append(
-                actor=actor,
-                action="ticket.refused",
-                run_id=run.pk,
-                service=service,
-                detail={"rule": decision.rule, "reason": refusal},
-                touches_customer_data=decision.log_customer_data,
-            )
-        else:
-            outbound = _ticket(run, packet, links, actor, issuer, decision.log_customer_data)
+    if not decision.allowed:
+        refusal = decision.reason
+    elif issuer is None and not JiraIssue.has_credentials() and not (run.service and run.service.repo):
+        refusal = "no tracker: set JIRA_URL and JIRA_TOKEN, or give the service a repository"
     if refusal:
+        audit_append(
+            actor=actor,
+            action="ticket.refused",
+            run_id=run.pk,
+            service=service,
+            detail={"rule": decision.rule, "reason": refusal},
+            touches_customer_data=decision.log_customer_data,
+        )
         raise ProposalRefused(refusal)
-    return outbound
+    return decision
 
 
-def _ticket(run: Run, packet: Packet | None, links: list[str], actor: str, issuer, log: bool) -> Outbound:
-    service = run.service.name if run.service else ""
-    use_jira = isinstance(issuer, JiraIssue) or (issuer is None and JiraIssue.has_credentials())
-    vendor = "jira" if use_jira else "github"
+def ticket_create(*, run: Run, actor: str, issuer: GitHubIssue | JiraIssue | None = None) -> Outbound:
+    """Open the run's incident ticket (Jira when configured, else a GitHub issue), once per run.
+
+    Raises ProposalRefused when the policy refuses (no source links) or there is nowhere to open it.
+    The row is claimed in a short transaction and the tracker called outside any transaction.
+    Side effects: the vendor call (or its dry-run record), the Outbound row, an audit entry.
+    """
+    decision = _ticket_decision(run, actor, issuer)
+    packet = run.packets.order_by("-version").first()
+    links = ticket_links(run, packet)
+    vendor = _tracker(issuer)
     outbound, _ = Outbound.objects.get_or_create(
         run=run, kind=Outbound.Kind.CREATE_TICKET, defaults={"vendor": vendor, "requested_by": actor}
     )
-    outbound = Outbound.objects.select_for_update().get(pk=outbound.pk)
-    if outbound.state == Outbound.State.SENT:
+    if not _claim(outbound, actor=actor, done=lambda o: o.state == Outbound.State.SENT):
         return outbound
     title = f"Incident #{run.pk}: {run.title}"[:250]
     body = "\n".join(
@@ -281,40 +360,27 @@ def _ticket(run: Run, packet: Packet | None, links: list[str], actor: str, issue
     )
     result, failure = None, None
     destination = ""
+    key = str(outbound.key)
     try:
-        if use_jira:
+        if vendor == "jira":
             issuer = issuer or JiraIssue()
             destination = issuer.env("JIRA_PROJECT", "INC")
-            result = issuer.create(title=title, body=body, labels=["incident"])
+            result = issuer.create(title=title, body=body, labels=["incident"], key=key)
         else:
             issuer = issuer or GitHubIssue()
             destination = run.service.repo
-            result = issuer.create(repo=destination, title=title, body=body, labels=["incident"])
+            result = issuer.create(repo=destination, title=title, body=body, labels=["incident"], key=key)
     except ExecutorError as exc:
         failure = exc
-    _record(
+    return _record(
         outbound,
         result,
         failure,
+        audit=(actor, "ticket", "created"),
+        detail=lambda row: {"vendor": vendor, "destination": destination, "url": row.url, "links": links},
+        log=decision.log_customer_data,
         vendor=vendor,
         destination=destination,
         requested_by=actor,
         packet_version=packet.version if packet else None,
     )
-    audit_append(
-        actor=actor,
-        action="ticket.failed" if failure else "ticket.created",
-        run_id=run.pk,
-        service=service,
-        detail={
-            "vendor": vendor,
-            "destination": destination,
-            "state": outbound.state,
-            "url": outbound.url,
-            "links": links,
-            "outcome": outbound.outcome,
-            "requests": failure.requests if failure else result.requests,
-        },
-        touches_customer_data=log,
-    )
-    return outbound
