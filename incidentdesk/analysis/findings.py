@@ -56,6 +56,13 @@ _WAITING_ON_DEPENDENCY = re.compile(
     re.I,
 )
 
+# An error that reports a full queue or shed load says a limit was reached, not where code broke.
+_SATURATED = re.compile(
+    r"queue (?:is )?full|overload|too many (?:requests|connections|open files)|load.?shed|shedding load"
+    r"|backpressure|capacity exceeded",
+    re.I,
+)
+
 
 def is_production(environment: object) -> bool:
     return environment is None or str(environment).lower() in PRODUCTION or str(environment) == ""
@@ -315,14 +322,17 @@ def _read(
         below = {d: t for d, t in failing.items() if d in dependency_depths(catalog, name)}
         footprint = Footprint()
         for error in findings.new_errors:
-            if error.service == name and not _waiting_on(findings, below, error.text, error.first_seen):
+            if error.service != name or _SATURATED.search(error.text):
+                continue
+            if not _waiting_on(findings, below, error.text, error.first_seen):
                 for filename, function in error.frames:
                     footprint.add_frame(filename, function)
                 footprint.add_culprit(error.culprit)
                 footprint.add_text(error.text)
         for verdict in findings.new_templates(name):
             t = verdict.template
-            if not _waiting_on(findings, below, raw_text(findings, t), t.first_at):
+            text = raw_text(findings, t)
+            if not _SATURATED.search(text) and not _waiting_on(findings, below, text, t.first_at):
                 footprint.add_text(t.template)
         findings.footprints[name] = footprint
     return findings

@@ -342,3 +342,31 @@ def test_a_router_commit_just_before_the_paged_service_fails_explains_a_dependen
     top = p["hypotheses"][0]
     assert top["kind"] == "config_change" and "deactivate" in top["summary"]
     assert "before svc-front began failing" in top["summary"]
+
+
+def test_an_overloaded_caller_is_still_downstream_of_the_network_failing_with_it() -> None:
+    """svc-front's own frames say its accept queue is full, but a full queue reports a limit,
+    not a broken code path: the same-minute failure of what it calls is still below it."""
+    catalog = {
+        "teams": [team("team-front", "f1"), team("team-net", "n1")],
+        "services": [service("svc-front", "team-front", ["svc-net"]), service("svc-net", "team-net", [])],
+    }
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.002, 0.4, seed=1)
+    ev.metric("svc-net", "error_rate", 0.001, 0.3, seed=2)
+    ev.error("e-1", "svc-front", "OriginConnectError: network is unreachable", ONSET + timedelta(seconds=6),
+             [("proxy/origin/connect.rs", "connect_origin")], count=9000)
+    ev.error("e-2", "svc-front", "Overloaded: accept queue full", ONSET + timedelta(seconds=20),
+             [("proxy/server/accept.rs", "accept_loop"), ("proxy/server/admission.rs", "admit")], count=7000)
+    ev.calendar("CHG-7", "maintenance", ONSET - timedelta(hours=2), ONSET + timedelta(hours=1), ["svc-net"])
+    for i in range(20):
+        ev.log("svc-net", "info", f"bgp keepalive sent to peer {i}", ONSET - timedelta(minutes=80 - 3 * i))
+    for i in range(3):
+        ev.log("svc-net", "info", f"commit complete (comment: CHG-7 step {i + 1}/3)",
+               ONSET - timedelta(minutes=2 * (2 - i), seconds=30))
+    p = packet(ev, catalog=catalog)
+    top = p["hypotheses"][0]
+    assert (top["kind"], top["ref"]) == ("config_change", "CHG-7"), [(h["kind"], h["ref"]) for h in p["hypotheses"]]
+    assert [link["text"] for link in top["chain"]][-1] == "svc-front is failing"
+    net = next(h for h in p["hypotheses"] if h["kind"] == "dependency" and h["ref"] == "svc-net")
+    assert "explained by change CHG-7" in net["summary"]
