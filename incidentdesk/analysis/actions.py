@@ -79,10 +79,11 @@ def _top_action(findings: Findings, top: Hypothesis) -> dict | None:
             "evidence": _first(top.evidence),
         }
     if top.kind == "config_change":
-        return {
-            "text": f"Ask the owner of change {top.ref} to pause or revert it",
-            "evidence": _first(top.evidence),
-        }
+        if top.ref:
+            text = f"Ask the owner of change {top.ref} to pause or revert it"
+        else:
+            text = f"Find who made the change seen in {top.service or 'the'} logs and ask them to stop or undo it"
+        return {"text": text, "evidence": _first(top.evidence)}
     if top.kind == "external":
         return {
             "text": f"Check {top.ref}'s status page and degrade gracefully around it",

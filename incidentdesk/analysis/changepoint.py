@@ -19,6 +19,9 @@ MAX_BACKTRACK = 30
 QUIET_START = 15
 EARLIER_STEP_FACTOR = 2.0
 MIN_EARLIER_STEP = 5
+# A burst followed by this many points back at the baseline, at least twice its own length,
+# was a separate episode (a restart blip); the failure began with the departure after it.
+QUIET_GAP = 15
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,24 @@ def _first_sustained(departed: np.ndarray, run: int) -> int | None:
         if window.all():
             return i
     return None
+
+
+def _latest_episode(departed: np.ndarray, index: int, run: int) -> int:
+    """The start of the sustained departure that follows the last long return to the baseline."""
+    n = len(departed)
+    k = index
+    while k + QUIET_GAP <= n:
+        if departed[k : k + QUIET_GAP].any():
+            k += 1
+            continue
+        gap_end = k + QUIET_GAP
+        while gap_end < n and not departed[gap_end]:
+            gap_end += 1
+        later = _first_sustained(departed[gap_end:], run)
+        if later is None or gap_end - k < 2 * (k - index):
+            return index
+        index = k = gap_end + later
+    return index
 
 
 def _walk_back(series: np.ndarray, index: int, band: float, direction: int) -> int:
@@ -126,6 +147,7 @@ def detect_onset(
             break
     if onset_index is None:
         return None
+    onset_index = _latest_episode(departed, onset_index, run)
     onset_index = _earlier_step(series, onset_index, z=z, min_relative=min_relative, abs_floor=abs_floor)
     baseline, noise = _robust(series[: max(onset_index, 1)], rel_floor=0.0, abs_floor=abs_floor)
     direction = 1 if float(np.median(series[onset_index:])) >= baseline else -1

@@ -292,7 +292,7 @@ def _worsening(findings: Findings, fmap: FailureMap, during: list[LogChange], ro
             None,
             "medium",
             f"A change on {root} while it failed, seen only in its logs at {hhmm(change.first_at)}:"
-            f" '{short_quote(change.sample)}'; a new failure began right after and has not stopped: '{short_quote(text)}'",
+            f" '{short_quote(change.quoted)}'; a new failure began right after and has not stopped: '{short_quote(text)}'",
             evidence=[*change.evidence_ids[:1], *lines],
             service=root,
             timing=True,

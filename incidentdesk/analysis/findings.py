@@ -52,7 +52,8 @@ _WAITING_ON_DEPENDENCY = re.compile(
     r"time[ds]?[ _-]?out|timeout|deadline exceeded|exceeded \d+\s*m?s\b|unavailable|\b50[234]\b"
     r"|connection (?:refused|reset)|circuit(?: breaker)? (?:is )?open|x509|certificate|\btls\b"
     r"|unreachable|no route|lost (?:\w+ )?(?:contact|connection)"
-    r"|name resolution|name or service not known|unknownhost|nxdomain|servfail|could not resolve|no such host",
+    r"|name resolution|name or service not known|unknownhost|nxdomain|servfail|could not resolve|no such host"
+    r"|nodata|\b0 answers\b|no answers?\b|resolved to (?:0|zero|no) (?:addresses|records|hosts)",
     re.I,
 )
 

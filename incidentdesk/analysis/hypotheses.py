@@ -52,7 +52,7 @@ def _triggers(findings: Findings, logged: list[LogChange]) -> list[tuple[str, li
     out: list[tuple[str, list[str]]] = []
     for change in logged:
         if onset - TRIGGER_WINDOW <= change.first_at <= onset + SKEW:
-            text = " ".join(change.sample.split())[:80]
+            text = " ".join(change.quoted.split())[:80]
             out.append((f"'{text}' at {hhmm(change.first_at)}", list(change.evidence_ids[:1])))
     traffic = findings.shift(findings.service or "", "requests_per_s")
     if (

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from incidentdesk.analysis.chain import UNSEEN_MARGIN, template_shape
 from incidentdesk.analysis.findings import Findings
-from incidentdesk.analysis.logtemplates import ERROR_LEVELS, LogTemplate
+from incidentdesk.analysis.logtemplates import ERROR_LEVELS, LogTemplate, template_of
 from incidentdesk.analysis.timeutil import SKEW, parse_time
 
 # A change this long before a failure can still be what set it off.
@@ -39,8 +39,19 @@ CHANGE_LINE = re.compile(
     # Network devices: a configuration commit, a statement (de)activated, "configured from".
     r"|\bcommit (?:complete|confirmed)\b|requested 'commit'|\b(?:de)?activate: \[|\bconfigured from \w+"
     # A control plane pushing a new version to its clients: "update from cp.example.net: version 7 (previous 6)".
-    r"|\bupdate from [\w.-]+\.[a-z]{2,}\b|\(previous [\w.-]+[:)]",
+    r"|\bupdate from [\w.-]+\.[a-z]{2,}\b|\(previous [\w.-]+[:)]"
+    # Data or records removed by a person or a job: the most direct way to break what reads them.
+    r"|\b(?:delet(?:e|ed|es|ing)|drop(?:ped|ping)?|purg(?:e|ed|ing)|wip(?:e|ed|ing)|truncat(?:e|ed|ing))\b"
+    r"[^;]{0,60}\b(?:records?|record ?sets?|rows|tables?|partitions?|zones?|volumes?|snapshots?)\b",
     re.I,
+)
+# A command run by hand through sudo (`... ; COMMAND=/bin/rm -rf /data`): a change unless it only reads.
+_OPERATOR_COMMAND = re.compile(r"\bCOMMAND=(?:\S*/)?([\w.+-]+)")
+_SUDO_LINE = re.compile(r"sudo:\s*(?P<who>[\w.-]+)\s*:.*?\bUSER=(?P<as>[\w.-]+)\s*;\s*COMMAND=(?P<command>.+)$")
+_READ_ONLY_COMMANDS = frozenset(
+    "ls cat less more head tail grep egrep zgrep du df ps top htop stat file find which whoami id"
+    " journalctl dmesg lsof netstat ss ping traceroute dig nslookup host uptime free vmstat iostat"
+    " sar strace tcpdump wc sort uniq diff md5sum sha256sum true test".split()
 )
 _ENVIRONMENT = re.compile(
     r"leap second|clock[: ]+(?:step|jump|inserting|deleting)|time (?:step|jump)|daylight saving", re.I
@@ -83,6 +94,14 @@ class LogChange:
         return match.group(1).lower() if match else None
 
     @property
+    def quoted(self) -> str:
+        """The line as a summary quotes it: for a command run through sudo, who ran what as whom."""
+        match = _SUDO_LINE.search(self.sample)
+        if match:
+            return f"{match.group('who')} ran `{match.group('command').strip()}` as {match.group('as')}"
+        return self.sample
+
+    @property
     def program(self) -> str | None:
         """`csagent` of `host-3 csagent[812]: loaded channel file ...`, when the line names one."""
         match = _PROGRAM.match(self.sample)
@@ -99,8 +118,18 @@ _VERSIONED = re.compile(r"\d+\.\d+[\w.~+-]*")
 _DEPLOY_LINE = re.compile(r"\b(?:deploy(?:ed|ing|ment)?|release|build|rollout)\b", re.I)
 # A change rolls out host by host: its lines this close together are one change.
 SAME_CHANGE = timedelta(minutes=10)
+# A change line seen at most this many times is a deliberate act each time, not a routine job.
+RARE_REPEATS = 5
 # The steps of one change (deactivate, commit, commit complete) come this close together.
 STEPS_OF_ONE = timedelta(minutes=2)
+
+
+def operator_command(text: str) -> str | None:
+    """The program a person ran through sudo, when the line records one that changes something."""
+    match = _OPERATOR_COMMAND.search(text)
+    if match and match.group(1).lower() not in _READ_ONLY_COMMANDS:
+        return match.group(1)
+    return None
 
 
 def _is_change(template: LogTemplate, text: str) -> tuple[bool, bool]:
@@ -108,6 +137,8 @@ def _is_change(template: LogTemplate, text: str) -> tuple[bool, bool]:
         return False, False
     if _ENVIRONMENT.search(text):
         return True, True
+    if operator_command(text):
+        return True, False
     if template.level not in ("debug", "info", "notice") and not _DELIBERATE.search(text):
         return False, False
     return bool(CHANGE_LINE.search(text) and not _REACTION.search(text)), False
@@ -170,27 +201,55 @@ def log_changes(
         ):
             continue
         onset = onsets.get(t.service, findings.first_seen)
-        if during:
-            if not onset + SKEW < t.first_at <= findings.run.now:
-                continue
-        # Before the component began failing, or before the failure reached the paged service
-        # (a component limping since earlier can be tipped over by a change just before that).
-        elif not any(anchor - BEFORE <= t.first_at <= anchor + SKEW for anchor in (onset, findings.symptom_at)):
-            continue
         if t.first_at - earliest.get(t.service, t.first_at) < UNSEEN_MARGIN:
             continue  # the logs start too late to say it is new
-        out.append(
-            LogChange(
-                service=t.service,
-                template=t.template,
-                sample=sample,
-                first_at=t.first_at,
-                count=t.count,
-                evidence_ids=tuple(t.evidence_ids[:2]),
-                environment=environment,
+        for at, ids, line in _occurrences(findings, t, sample):
+            if during:
+                if not onset + SKEW < at <= findings.run.now:
+                    continue
+            # Before the component began failing, or before the failure reached the paged service
+            # (a component limping since earlier can be tipped over by a change just before that).
+            elif not any(anchor - BEFORE <= at <= anchor + SKEW for anchor in (onset, findings.symptom_at)):
+                continue
+            out.append(
+                LogChange(
+                    service=t.service,
+                    template=t.template,
+                    sample=line,
+                    first_at=at,
+                    count=t.count,
+                    evidence_ids=ids,
+                    environment=environment,
+                )
             )
-        )
     return _merged(sorted(out, key=lambda c: c.first_at))
+
+
+def _occurrences(
+    findings: Findings, t: LogTemplate, sample: str
+) -> list[tuple[datetime, tuple[str, ...], str]]:
+    """When a change of this template was made: its first line and, for a change made only a
+    few times (a command run by hand), each later one that came long after the one before."""
+    found = [(t.first_at, tuple(t.evidence_ids[:2]), sample)]
+    if len(t.times) > RARE_REPEATS:
+        return found
+    times = sorted(t.times)
+    for before, at in zip(times, times[1:], strict=False):
+        if at - before < SAME_CHANGE:
+            continue
+        line = next(
+            (
+                i
+                for i in findings.records("logs")
+                if i.data.get("service") == t.service
+                and (i.observed_at or parse_time(i.data.get("ts"))) == at
+                and template_of(str(i.data.get("message") or "")) == t.template
+            ),
+            None,
+        )
+        if line is not None:
+            found.append((at, (line.id,), str(line.data.get("message") or sample)))
+    return found
 
 
 def _words(template: str) -> set[str]:
@@ -207,6 +266,8 @@ def _merged(changes: list[LogChange]) -> list[LogChange]:
                 for c in out
                 if c.service == change.service
                 and c.environment == change.environment
+                # Two commands run by hand are two acts, however close together.
+                and operator_command(c.sample) == operator_command(change.sample)
                 and (
                     change.first_at - c.first_at <= STEPS_OF_ONE
                     or change.first_at - c.first_at <= SAME_CHANGE

@@ -60,7 +60,7 @@ def log_change_hypotheses(
                 out.append(Hypothesis(
                     "config_change", None, "low",
                     f"A change seen only in {change.service}'s logs from {hhmm(change.first_at)}:"
-                    f" '{short_quote(change.sample)}' ({change.count} lines); {below} depends on it and is failing",
+                    f" '{short_quote(change.quoted)}' ({change.count} lines); {below} depends on it and is failing",
                     evidence=list(change.evidence_ids), service=change.service, timing=True, closeness=0.0,
                     on_healthy=True, ruled_out=True, against=list(change.evidence_ids),
                 ))
@@ -89,7 +89,7 @@ def log_change_hypotheses(
             None,
             "low",
             f"A change seen only in {change.service}'s logs from {hhmm(change.first_at)}:"
-            f" '{short_quote(change.sample)}' ({change.count} lines), {when}",
+            f" '{short_quote(change.quoted)}' ({change.count} lines), {when}",
             evidence=[*change.evidence_ids, *fmap.first_evidence(change.service)],
             service=change.service,
             timing=True,
@@ -107,7 +107,7 @@ def log_change_hypotheses(
             h.kind, h.ref, h.service, h.explains = "external", change.program or "agent", None, pointed_at
             h.summary = (
                 f"A third party's update reached {change.service}'s hosts at {hhmm(change.first_at)}:"
-                f" '{short_quote(change.sample)}', {when}"
+                f" '{short_quote(change.quoted)}', {when}"
             )
         h.confidence = "medium" if pointed_at else "low"
         out.append(h)

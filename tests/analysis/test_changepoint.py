@@ -74,3 +74,21 @@ def test_a_slow_creep_is_dated_from_where_the_climb_began_not_where_it_crossed_t
     onset = detect_onset(np.concatenate([base, creep, 0.013 * (1 + rng.normal(0, 0.2, 20))]))
     assert onset is not None
     assert 68 <= onset.index <= 76
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_short_blip_long_before_the_failure_is_a_separate_episode(seed: int) -> None:
+    values = noisy(91, 0.01, 0.05, seed)
+    values[40:43] = [0.3, 0.35, 0.2]  # a three-minute restart blip, then forty quiet minutes
+    values[83:] = noisy(8, 0.99, 0.01, seed + 50)
+    onset = detect_onset(values)
+    assert onset is not None and onset.index == 83 and not onset.recovered
+
+
+def test_a_failure_that_flaps_with_short_gaps_began_at_its_first_burst() -> None:
+    values = noisy(91, 0.01, 0.05, 9)
+    for start in (40, 52, 64, 76):
+        values[start : start + 8] = 0.5
+    values[84:] = 0.5
+    onset = detect_onset(values)
+    assert onset is not None and onset.index == 40

@@ -32,6 +32,14 @@ def shared_catalog() -> dict:
     }
 
 
+def front_calls(name: str, owner: str) -> dict:
+    """svc-front calls one service, `name`, owned by `owner`."""
+    return {
+        "teams": [team("team-front", "f1"), team(owner, "o1")],
+        "services": [service("svc-front", "team-front", [name]), service(name, owner, [])],
+    }
+
+
 def ranked_by_what_speaks_against(p: dict) -> None:
     """A hypothesis with evidence against it never ranks above one without."""
     seen_against = False
@@ -347,10 +355,7 @@ def test_a_router_commit_just_before_the_paged_service_fails_explains_a_dependen
 def test_an_overloaded_caller_is_still_downstream_of_the_network_failing_with_it() -> None:
     """svc-front's own frames say its accept queue is full, but a full queue reports a limit,
     not a broken code path: the same-minute failure of what it calls is still below it."""
-    catalog = {
-        "teams": [team("team-front", "f1"), team("team-net", "n1")],
-        "services": [service("svc-front", "team-front", ["svc-net"]), service("svc-net", "team-net", [])],
-    }
+    catalog = front_calls("svc-net", "team-net")
     ev = Evidence()
     ev.metric("svc-front", "error_rate", 0.002, 0.4, seed=1)
     ev.metric("svc-net", "error_rate", 0.001, 0.3, seed=2)
@@ -370,3 +375,31 @@ def test_an_overloaded_caller_is_still_downstream_of_the_network_failing_with_it
     assert [link["text"] for link in top["chain"]][-1] == "svc-front is failing"
     net = next(h for h in p["hypotheses"] if h["kind"] == "dependency" and h["ref"] == "svc-net")
     assert "explained by change CHG-7" in net["summary"]
+
+
+def test_a_command_run_by_hand_again_on_another_host_is_the_change_that_broke_the_database() -> None:
+    """The same sudo command was run an hour earlier, harmlessly, on the replica; run again on
+    the primary just before it failed, that second run is the change. A read is not a change."""
+    catalog = front_calls("svc-db", "team-db")
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.005, 0.95, seed=1)
+    ev.metric("svc-db", "error_rate", 0.002, 0.9, seed=2)
+    for i in range(30):
+        ev.log("svc-db", "info", f"checkpoint complete: wrote {1000 + i} buffers", ONSET - timedelta(minutes=88 - 3 * i))
+    rm = "sudo:   ops1 : TTY=pts/{} ; PWD=/srv ; USER=root ; COMMAND=/bin/rm -rf /var/lib/db/data"
+    ev.log("svc-db", "warning", rm.format(1), ONSET - timedelta(minutes=62))
+    ev.log("svc-db", "info", "sudo:   ops1 : TTY=pts/4 ; PWD=/srv ; USER=root ; COMMAND=/bin/ls -la /var/lib/db",
+           ONSET - timedelta(minutes=4))
+    ev.log("svc-db", "warning", rm.format(4), ONSET - timedelta(seconds=5))
+    for i in range(6):
+        ev.log("svc-db", "error", f'ERROR: could not open file "base/1/{i}": No such file or directory',
+               ONSET + timedelta(seconds=2 * i))
+        ev.log("svc-front", "error", f"query failed: svc-db: could not open file (req {i})",
+               ONSET + timedelta(seconds=3 * i))
+    p = packet(ev, catalog=catalog)
+    top = p["hypotheses"][0]
+    assert top["kind"] == "config_change" and "svc-db's logs" in top["summary"], [h["summary"] for h in p["hypotheses"]]
+    assert "ops1 ran `/bin/rm -rf /var/lib/db/data` as root" in top["summary"]
+    assert f"from {ONSET - timedelta(seconds=5):%H:%M}" in top["summary"]
+    assert not any("/bin/ls" in h["summary"] for h in p["hypotheses"])
+    assert p["next_actions"][0]["text"].startswith("Find who made the change seen in svc-db")
