@@ -41,7 +41,8 @@ CHANGE_LINE = re.compile(
     # A control plane pushing a new version to its clients: "update from cp.example.net: version 7 (previous 6)".
     r"|\bupdate from [\w.-]+\.[a-z]{2,}\b|\(previous [\w.-]+[:)]"
     # Data or records removed by a person or a job: the most direct way to break what reads them.
-    r"|\b(?:delet(?:e|ed|es|ing)|drop(?:ped|ping)?|purg(?:e|ed|ing)|wip(?:e|ed|ing)|truncat(?:e|ed|ing))\b"
+    # (Not "action=delete record=..." of a decision log, nor "DELETE /v1/records/42" of an access log.)
+    r"|(?<![=/\w])(?:delet(?:e|ed|es|ing)|drop(?:ped|ping)?|purg(?:e|ed|ing)|wip(?:e|ed|ing)|truncat(?:e|ed|ing))\b(?!\s*/)"
     r"[^;]{0,60}\b(?:records?|record ?sets?|rows|tables?|partitions?|zones?|volumes?|snapshots?)\b",
     re.I,
 )
