@@ -83,8 +83,10 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Webhooks and in-process tasks write concurrently; wait for the lock rather than fail.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
+    # Webhooks, clicks and in-process tasks write concurrently: wait for the lock rather than fail.
+    # IMMEDIATE takes the write lock when a transaction begins; a deferred one that reads first
+    # and then writes fails at once with "database is locked" instead of waiting.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 

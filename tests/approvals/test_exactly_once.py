@@ -1,5 +1,8 @@
-"""Twenty approve requests at once, from two owners, on real PostgreSQL connections: the action runs once."""
+"""Thirty approve requests at once, from two owners, on real database connections: the action runs once.
 
+PostgreSQL, or SQLite in a file (tests/approvals/test_sqlite_clicks.py runs this module so)."""
+
+import os
 import threading
 
 import pytest
@@ -12,20 +15,20 @@ from approvals.models import ActionProposal, AuditEntry
 from approvals.services import execution, proposals_sync
 from tests.approvals.builders import FakeExecutor, packet_add, rollback_item, run_create
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-REQUESTS = 20
+pytestmark = [pytest.mark.django_db(transaction=True)]
+REQUESTS = 30
 
 
 @pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
+def _real_connections():
+    if connection.vendor == "sqlite" and not os.environ.get("TEST_SQLITE_FILE"):
         pytest.skip(
-            "needs PostgreSQL: SQLite has no row locks, so concurrent requests prove nothing there; "
-            "run with DATABASE_URL=postgres://..."
+            "needs PostgreSQL or SQLite in a file: threads on in-memory SQLite share one cache, "
+            "so concurrent requests prove nothing there"
         )
 
 
-def test_twenty_concurrent_approvals_run_a_sev1_rollback_exactly_once(
+def test_thirty_concurrent_approvals_run_a_sev1_rollback_exactly_once(
     catalog, users, eager_tasks, monkeypatch
 ):
     calls: list = []
