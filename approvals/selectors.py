@@ -8,6 +8,7 @@ from django.http import Http404
 from guardian.shortcuts import get_users_with_perms
 
 from approvals.models import ActionProposal, Outbound
+from incidentdesk import clock
 from incidentdesk.models import Run, Service
 from incidentdesk.selectors import runs_visible_to
 
@@ -51,6 +52,7 @@ class ProposalRow:
     can_decide: bool
     why_not: str = ""
     params: list[tuple[str, str]] = field(default_factory=list)
+    expired: bool = False  # past its expiry, whether or not the sweeper has marked it yet
 
 
 @dataclass
@@ -72,6 +74,7 @@ def proposals_panel(*, run: Run, user) -> ProposalsPanel:
     rows: list[ProposalRow] = []
     history: list[ProposalRow] = []
     username = user.get_username() if getattr(user, "is_authenticated", False) else ""
+    now = clock.now()
     for proposal in proposals:
         if proposal.service_id not in approvers:
             approvers[proposal.service_id] = approvers_of(proposal.service)
@@ -86,8 +89,12 @@ def proposals_panel(*, run: Run, user) -> ProposalsPanel:
             why_not = "You have approved it; it needs another owner"
         elif proposal.params.get("blocked"):
             why_not = f"Cannot be approved: {proposal.params['blocked']}"
+        expired = proposal.state == ActionProposal.State.EXPIRED or (
+            proposal.state == ActionProposal.State.PROPOSED and proposal.is_expired_at(now)
+        )
         row = ProposalRow(
             proposal=proposal,
+            expired=expired,
             approved_by=approved_by,
             approver_names=names,
             can_decide=proposal.is_open_for_decision and not why_not,

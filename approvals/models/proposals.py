@@ -106,7 +106,7 @@ class ActionProposal(models.Model):
 
     @property
     def is_open_for_decision(self) -> bool:
-        return self.state == self.State.PROPOSED
+        return self.state == self.State.PROPOSED and not self.is_expired_at(clock.now())
 
     def is_expired_at(self, moment) -> bool:
         return moment >= self.expires_at

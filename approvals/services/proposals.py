@@ -165,7 +165,8 @@ def proposals_sync(*, run: Run, packet: Packet) -> list[ActionProposal]:
 
     A live proposal whose item (or bound parameters) changed in this packet is superseded and a
     new one asks again; an identical item keeps its proposal and its approvals; an item already
-    decided (rejected, run, expired) is not proposed again. Side effects: proposal rows, audit
+    decided (rejected, run) is not proposed again, while one that expired with nobody deciding
+    is proposed afresh. Side effects: proposal rows, audit
     entries, and the packet's Slack post enqueued after commit. Returns the proposals created.
     """
     if run.service is None:
@@ -197,7 +198,9 @@ def proposals_sync(*, run: Run, packet: Packet) -> list[ActionProposal]:
     for proposal in stale:
         proposal_transition(proposal, State.SUPERSEDED)
     decided = set(
-        run.proposals.exclude(state__in=[*ActionProposal.LIVE_STATES, State.SUPERSEDED]).values_list(
+        run.proposals.exclude(
+            state__in=[*ActionProposal.LIVE_STATES, State.SUPERSEDED, State.EXPIRED]
+        ).values_list(
             "params_hash", flat=True
         )
     )
@@ -297,7 +300,7 @@ def proposal_approve(*, proposal: ActionProposal, user, comment: str = "") -> Ac
             proposal_transition(locked, State.EXPIRED)
             proposal_audit(locked, "proposal.expired", "desk", expired_at=locked.expires_at)
             refusal = ProposalRefused(
-                "this proposal has expired; the desk will ask again if it is still needed"
+                "this proposal has expired; the next packet version asks again if it still lists this action"
             )
         elif locked.state != State.PROPOSED:
             refusal = ProposalRefused(f"this proposal is already {locked.get_state_display().lower()}")

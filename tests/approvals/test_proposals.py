@@ -214,6 +214,25 @@ def test_an_expired_proposal_cannot_be_approved(catalog, users, calls):
     assert actions("proposal.expired") and actions("proposal.refused")
 
 
+def test_an_action_that_expired_undecided_is_asked_again_by_the_next_packet(catalog):
+    run = run_create()
+    first = proposals_sync(run=run, packet=packet_add(run, [rollback_item()]))[0]
+    proposals_expire(now=first.expires_at)
+
+    again = proposals_sync(run=run, packet=packet_add(run, [rollback_item()]))
+
+    assert len(again) == 1 and again[0].pk != first.pk and again[0].state == State.PROPOSED
+    assert again[0].params_hash == first.params_hash
+
+
+def test_a_rejected_action_is_not_asked_again(catalog, users):
+    run = run_create()
+    first = proposals_sync(run=run, packet=packet_add(run, [rollback_item()]))[0]
+    proposal_reject(proposal=first, user=users["alice"], reason="not the cause")
+
+    assert proposals_sync(run=run, packet=packet_add(run, [rollback_item()])) == []
+
+
 def test_the_sweep_expires_proposals_nobody_decided(catalog):
     run = run_create()
     proposal = proposals_sync(run=run, packet=packet_add(run, [rollback_item()]))[0]

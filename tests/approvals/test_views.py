@@ -1,11 +1,14 @@
 """Who may decide, through the views: anonymous, outsiders, other teams, owners; CSRF; the run page's region."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from approvals.models import ActionProposal, AuditEntry, Outbound
 from approvals.services import proposals_sync
+from incidentdesk import clock
 from tests.approvals.builders import packet_add, rollback_item, run_create
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +117,19 @@ def test_the_run_page_shows_the_exact_parameters_and_enables_the_buttons_only_fo
     assert '<button type="button" disabled>Approve</button>' in other_page
     assert "Who can approve: abe, alice." in other_page
     assert f'hx-post="{approve_url(proposal)}"' not in other_page
+
+
+def test_a_proposal_past_its_expiry_shows_expired_with_date_and_time_and_no_button(users, proposal):
+    region = reverse("approvals:run_proposals", args=[proposal.run_id])
+    with clock.frozen_at(proposal.expires_at - timedelta(minutes=1)):
+        before = client_for(users["alice"]).get(region, headers={"HX-Request": "true"}).content.decode()
+    with clock.frozen_at(proposal.expires_at + timedelta(minutes=1)):  # the sweeper has not run yet
+        after = client_for(users["alice"]).get(region, headers={"HX-Request": "true"}).content.decode()
+
+    stamp = f"{proposal.expires_at:%-d %b %H:%M} UTC"
+    assert f"expires {stamp}" in before and f'hx-post="{approve_url(proposal)}"' in before
+    assert f"expired {stamp}" in after and '<span class="state">Expired</span>' in after
+    assert f'hx-post="{approve_url(proposal)}"' not in after and "Nobody decided in time" in after
 
 
 def test_decisions_show_for_everyone_on_the_next_poll(users, proposal):
