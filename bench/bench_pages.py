@@ -39,9 +39,9 @@ import django
 
 django.setup()
 
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext, setup_test_environment
+from django.db import connection  # noqa: E402 (after django.setup)
+from django.test import Client  # noqa: E402 (after django.setup)
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402 (after django.setup)
 
 BUDGET_MS = 200.0
 WORDS = ["timeout", "latency", "spike", "error", "rate", "5xx", "queue", "backlog", "replication", "lag", "certificate", "expired", "pool", "exhausted", "deadlock", "memory", "leak", "oom", "killed", "disk", "full", "dns", "resolution", "failure", "rate", "limited", "upstream", "gateway", "cache", "stampede", "migration", "lock", "retry", "storm", "connection", "reset"]

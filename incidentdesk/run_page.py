@@ -93,10 +93,6 @@ class RunPage:
         return sum(1 for c in self.collections if c.finished)
 
     @property
-    def failed_sources(self) -> list[SourceCollection]:
-        return [c for c in self.collections if c.state == SourceCollection.State.FAILED]
-
-    @property
     def top_cause(self) -> Hypothesis | None:
         return self.hypotheses[0] if self.hypotheses else None
 

@@ -101,10 +101,6 @@ class ActionProposal(models.Model):
         return to in self.TRANSITIONS.get(self.state, frozenset())
 
     @property
-    def is_live(self) -> bool:
-        return self.state in self.LIVE_STATES
-
-    @property
     def is_open_for_decision(self) -> bool:
         return self.state == self.State.PROPOSED and not self.is_expired_at(clock.now())
 

@@ -75,15 +75,6 @@ def cap(confidence: str, ceiling: str) -> str:
     return confidence if CONFIDENCE_RANK[confidence] <= CONFIDENCE_RANK[ceiling] else ceiling
 
 
-def confidence_from(timing: bool, content: bool) -> str:
-    """High needs independent lines (timing and content); one line alone is medium."""
-    if timing and content:
-        return "high"
-    if timing or content:
-        return "medium"
-    return "low"
-
-
 def ranked(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
     """Best first. Evidence against that nothing answers puts a hypothesis below every one without."""
     return sorted(

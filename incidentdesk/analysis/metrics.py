@@ -33,11 +33,6 @@ class SeriesShift:
         return abs(self.onset.current) / base if base > 0 else float("inf")
 
     @property
-    def peak_ratio(self) -> float:
-        base = abs(self.onset.baseline)
-        return abs(self.onset.peak) / base if base > 0 else float("inf")
-
-    @property
     def rose(self) -> bool:
         return self.onset.direction > 0
 

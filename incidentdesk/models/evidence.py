@@ -1,8 +1,8 @@
 """What the collectors found for a run, and the packets built from it."""
 
 from django.db import models
-from incidentdesk import clock
 
+from incidentdesk import clock
 from incidentdesk.models.runs import Run
 
 
@@ -17,7 +17,6 @@ class SourceCollection(models.Model):
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="collections")
     source = models.CharField(max_length=30)
-    vendor = models.CharField(max_length=30, blank=True)
     state = models.CharField(max_length=20, choices=State.choices, default=State.WAITING)
     reason = models.CharField(max_length=30, blank=True, help_text="Gap reason when failed")
     detail = models.TextField(blank=True)

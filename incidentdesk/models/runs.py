@@ -5,8 +5,8 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from incidentdesk import clock
 
+from incidentdesk import clock
 from incidentdesk.models.catalog import Service, Team
 
 

@@ -24,7 +24,10 @@ def answer(summary=(), next_actions=(), runbook=()):
     def reply(request: dict) -> Reply:
         data = data_in(request["messages"])
         ids = {"signal": data["analysis"]["signals"][0]["evidence"][0], "any": data["evidence"][0]["id"]}
-        fill = lambda items: [s.format(**ids) for s in items]
+
+        def fill(items):
+            return [s.format(**ids) for s in items]
+
         return Reply(
             body=completion(
                 json.dumps(

@@ -51,8 +51,8 @@ def log(ref: str, service: str, message: str) -> Record:
 def open_run(hooks, answers) -> Run:
     with backend(answers):
         hooks.post("pagerduty", pagerduty("incident.triggered"), headers={"X-Webhook-Id": "c-1"})
-        from incidentdesk.services.grouping import trigger_process
         from incidentdesk.models import Trigger
+        from incidentdesk.services.grouping import trigger_process
 
         trigger_process(trigger_id=Trigger.objects.get().pk)
     return Run.objects.get()
