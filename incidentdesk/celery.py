@@ -1,13 +1,21 @@
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incidentdesk.settings")
 
 app = Celery("incidentdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _policy_readable(**kwargs) -> None:
+    """A worker does not start on a policy file the desk cannot use (the error names its line)."""
+    from incidentdesk.policy import current_policy
+
+    current_policy()
 
 
 @task_prerun.connect

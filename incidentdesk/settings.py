@@ -233,7 +233,7 @@ if LLM_TIMEOUT_SECONDS <= 0 or LLM_TOKEN_BUDGET_PER_RUN < 0:
     )
 
 # Policy
-DESK_POLICY_FILE = env.path("DESK_POLICY_FILE", default=BASE_DIR / "approvals" / "policy.yaml")
+DESK_POLICY_FILE = env.path("DESK_POLICY_FILE", default=BASE_DIR / "incidentdesk" / "policy" / "policy.yaml")
 
 LOGGING = {
     "version": 1,

@@ -95,3 +95,21 @@ def eager_on_commit(django_capture_on_commit_callbacks):
         yield callbacks
 
 
+
+
+@pytest.fixture
+def edit_policy(tmp_path, settings):
+    """Put in force a copy of the shipped policy file with `old` text replaced by `new`."""
+    from incidentdesk.policy import SHIPPED
+
+    def edit(*replacements: tuple[str, str]):
+        text = SHIPPED.read_text()
+        for old, new in replacements:
+            assert old in text, old
+            text = text.replace(old, new)
+        path = tmp_path / f"policy-{len(list(tmp_path.glob('policy-*.yaml')))}.yaml"
+        path.write_text(text)
+        settings.DESK_POLICY_FILE = path
+        return path
+
+    return edit

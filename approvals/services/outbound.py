@@ -18,12 +18,11 @@ from django.db import transaction
 from approvals.audit import audit_append
 from approvals.executors import ExecutionResult, ExecutorError, GitHubIssue, JiraIssue, SlackMessage
 from approvals.models import Outbound
-from approvals.policy import ActionRequest, decide
-from approvals.policy_file import policy_document
 from approvals.services.errors import ProposalRefused
 from approvals.services.proposals import run_scope_names
 from incidentdesk import clock
 from incidentdesk.models import Packet, Run
+from incidentdesk.policy import ActionRequest, current_policy, decide
 
 logger = logging.getLogger(__name__)
 TEXT_LIMIT = 2900  # a section's text must stay under Slack's 3000 characters
@@ -210,7 +209,7 @@ def summary_post(*, run: Run, actor: str = "desk", messenger: SlackMessage | Non
         return None
     service = run.service.name if run.service else ""
     decision = decide(
-        policy_document(),
+        current_policy(),
         ActionRequest(
             actor=actor,
             action="post_summary",
@@ -303,7 +302,7 @@ def _ticket_decision(run: Run, actor: str, issuer=None):
     packet = run.packets.order_by("-version").first()
     service = run.service.name if run.service else ""
     decision = decide(
-        policy_document(),
+        current_policy(),
         ActionRequest(
             actor=actor,
             action="create_ticket",

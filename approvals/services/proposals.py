@@ -14,22 +14,18 @@ from django.db import transaction
 
 from approvals.audit import audit_append
 from approvals.models import ActionProposal, ProposalApproval
-from approvals.policy import ActionRequest, Decision, decide
-from approvals.policy_file import policy_document
 from approvals.selectors import user_may_approve
 from approvals.services.errors import ApprovalNotAllowed, ProposalRefused
 from approvals.services.parameters import REQUESTABLE, bind_action, params_hash
 from incidentdesk import clock
 from incidentdesk.models import Packet, Run, Service
+from incidentdesk.policy import ActionRequest, Decision, current_policy, decide
 from incidentdesk.services.scope import dependencies
 
 logger = logging.getLogger(__name__)
 State = ActionProposal.State
-DEFAULT_EXPIRY_MINUTES = 60
-
-
 def expiry_minutes() -> int:
-    return int(policy_document().get("approval_expiry_minutes") or DEFAULT_EXPIRY_MINUTES)
+    return current_policy().approval_expiry_minutes
 
 
 def run_scope_names(run: Run) -> frozenset[str]:
@@ -43,7 +39,7 @@ def policy_decision(
     *, run: Run, action: str, service: Service, actor: str, severity: str | None, touches_customer_data: bool
 ) -> Decision:
     return decide(
-        policy_document(),
+        current_policy(),
         ActionRequest(
             actor=actor,
             action=action,

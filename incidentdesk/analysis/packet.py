@@ -18,12 +18,12 @@ from incidentdesk.analysis.runbooks import runbook_for
 from incidentdesk.analysis.severity import (
     SeverityInput,
     measure,
-    merged_policy,
     severity_candidate,
     shortfall,
 )
 from incidentdesk.analysis.signals import build_signals
 from incidentdesk.analysis.timeutil import iso_z, parse_time
+from incidentdesk.policy import SeverityRules, shipped_policy
 
 __all__ = ["build_packet", "render_text"]
 
@@ -150,7 +150,7 @@ def _current_owner(findings: Findings) -> dict:
     return {"team": team.get("name"), "oncall": team.get("oncall")}
 
 
-def _severity(findings: Findings, policy: dict, data_risk: bool) -> tuple[str, str]:
+def _severity(findings: Findings, policy: SeverityRules, data_risk: bool) -> tuple[str, str]:
     now = findings.run.now
     failing = []
     for item in findings.records("monitors"):
@@ -196,10 +196,11 @@ def build_packet(
     catalog: dict,
     evidence: list[EvidenceItem],
     gaps: list[Gap],
-    severity_policy: dict | None = None,
+    severity_rules: SeverityRules | None = None,
 ) -> dict:
-    """The incident packet for one run, from already-redacted evidence."""
-    policy = merged_policy(severity_policy)
+    """The incident packet for one run, from already-redacted evidence. Severity follows
+    `severity_rules`, by default those of the policy file that comes with the desk."""
+    policy = severity_rules or shipped_policy().severity
     findings = read_findings(run=run, catalog=catalog, evidence=evidence + report_items(run.reports))
     conflicts = build_conflicts(findings)
     missing = frozenset(g.source for g in gaps if g.reason != "not_found")

@@ -1,37 +1,11 @@
-"""Severity candidate from the policy: sev1..sev4, and the rule that fired.
+"""Severity candidate from the policy's severity rules: sev1..sev4, and the rule that fired."""
 
-The policy is data so a deployment's policy file can override any number;
-tiers are string keys so the file can be JSON or YAML.
-"""
-
-import copy
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from incidentdesk.analysis.metrics import Series, format_value
-
-DEFAULT_SEVERITY_POLICY: dict = {
-    "sev1": {"error_rate": {"1": 0.25}, "data_exposure_tiers": ["1"]},
-    "sev2": {"error_rate": {"1": 0.05, "2": 0.25}, "latency_multiplier": {"1": 3.0}},
-    "sev3": {"multiplier": 1.5, "sustained_minutes": 5, "monitor_failing_minutes": 5},
-    "baseline_minutes": 60,
-}
-
-
-def merged_policy(override: dict | None) -> dict:
-    """The defaults with a deployment's overrides laid over them, key by key."""
-    policy = copy.deepcopy(DEFAULT_SEVERITY_POLICY)
-
-    def merge(into: dict, extra: dict) -> None:
-        for key, value in extra.items():
-            if isinstance(value, dict) and isinstance(into.get(key), dict):
-                merge(into[key], value)
-            else:
-                into[key] = value
-
-    merge(policy, {str(k): v for k, v in (override or {}).items()})
-    return policy
+from incidentdesk.policy import SeverityRules
 
 
 @dataclass(frozen=True)
@@ -49,11 +23,11 @@ class Measure:
         return self.worst / self.baseline
 
 
-def measure(series: Series | None, first_seen: datetime, policy: dict) -> Measure | None:
+def measure(series: Series | None, first_seen: datetime, rules: SeverityRules) -> Measure | None:
     """Worst point after first_seen and the median over the baseline window before it."""
     if series is None or not series.values:
         return None
-    window = timedelta(minutes=float(policy.get("baseline_minutes", 60)))
+    window = timedelta(minutes=rules.baseline_minutes)
     before = [
         v for t, v in zip(series.times, series.values, strict=True) if first_seen - window <= t < first_seen
     ]
@@ -62,7 +36,7 @@ def measure(series: Series | None, first_seen: datetime, policy: dict) -> Measur
     if not after:
         return Measure(series.name, baseline, None, None, 0.0)
     worst_at, worst = max(after, key=lambda p: p[1])
-    multiple = float(policy["sev3"].get("multiplier", 1.5))
+    multiple = rules.sev3.multiplier
     longest = run = 0
     for _, value in after:
         run = run + 1 if baseline is not None and baseline > 0 and value >= multiple * baseline else 0
@@ -80,14 +54,7 @@ class SeverityInput:
     reported_impact: str | None = None  # what people report customers suffer, when they do
 
 
-def _tier_value(table: dict, tier: int | None) -> float | None:
-    if tier is None:
-        return None
-    value = table.get(str(tier), table.get(tier)) if isinstance(table, dict) else None
-    return float(value) if value is not None else None
-
-
-def severity_candidate(facts: SeverityInput, policy: dict) -> tuple[str, str]:
+def severity_candidate(facts: SeverityInput, rules: SeverityRules) -> tuple[str, str]:
     """(sev1..sev4, the rule that fired with its numbers)."""
     tier = facts.tier
     tier_text = f"tier-{tier} service" if tier is not None else "service of unknown tier"
@@ -95,15 +62,13 @@ def severity_candidate(facts: SeverityInput, policy: dict) -> tuple[str, str]:
     lat = facts.latency
     err_worst = err.worst if err and err.worst is not None else None
 
-    sev1 = policy.get("sev1", {})
-    if facts.data_exposure and str(tier) in {str(t) for t in sev1.get("data_exposure_tiers", [])}:
+    if facts.data_exposure and tier in rules.sev1.data_exposure_tiers:
         return "sev1", f"sev1: {tier_text} with customer data exposure risk"
-    limit = _tier_value(sev1.get("error_rate", {}), tier)
+    limit = rules.error_rate_line("sev1", tier)
     if limit is not None and err_worst is not None and err_worst >= limit:
         return "sev1", f"sev1: {tier_text} error rate {format_value('error_rate', err_worst)} >= {limit:.0%}"
 
-    sev2 = policy.get("sev2", {})
-    limit = _tier_value(sev2.get("error_rate", {}), tier)
+    limit = rules.error_rate_line("sev2", tier)
     if limit is not None and err_worst is not None and err_worst >= limit:
         base = (
             f" (baseline {format_value('error_rate', err.baseline)})"
@@ -114,7 +79,7 @@ def severity_candidate(facts: SeverityInput, policy: dict) -> tuple[str, str]:
             "sev2",
             f"sev2: {tier_text} error rate {format_value('error_rate', err_worst)} >= {limit:.0%}{base}",
         )
-    limit = _tier_value(sev2.get("latency_multiplier", {}), tier)
+    limit = rules.sev2.latency_multiplier.get(tier) if tier is not None else None
     if limit is not None and lat and lat.multiple is not None and lat.multiple >= limit:
         return "sev2", (
             f"sev2: {tier_text} p99 latency {format_value('latency_p99_ms', lat.worst)}"
@@ -122,9 +87,7 @@ def severity_candidate(facts: SeverityInput, policy: dict) -> tuple[str, str]:
             f" its baseline {format_value('latency_p99_ms', lat.baseline)} (>= {limit:g}x)"
         )
 
-    sev3 = policy.get("sev3", {})
-    multiple = float(sev3.get("multiplier", 1.5))
-    minutes = float(sev3.get("sustained_minutes", 5))
+    multiple, minutes = rules.sev3.multiplier, rules.sev3.sustained_minutes
     for m, label in ((err, "error rate"), (lat, "p99 latency")):
         if m and m.multiple is not None and m.multiple >= multiple and m.sustained_minutes >= minutes:
             return "sev3", (
@@ -132,22 +95,22 @@ def severity_candidate(facts: SeverityInput, policy: dict) -> tuple[str, str]:
                 f" {format_value(m.name, m.baseline)} for {m.sustained_minutes:.0f} min"
                 f" (>= {multiple:g}x for {minutes:g} min)"
             )
-    monitor_minutes = float(sev3.get("monitor_failing_minutes", 5))
+    monitor_minutes = rules.sev3.monitor_failing_minutes
     for name, failing in facts.failing_monitors:
         if failing >= monitor_minutes:
             return (
                 "sev3",
                 f"sev3: monitor '{name}' failing for {failing:.0f} min (>= {monitor_minutes:g} min)",
             )
-    if facts.reported_impact and sev3.get("reported_impact", True):
+    if facts.reported_impact and rules.sev3.reported_impact:
         return "sev3", f"sev3: people report customer impact ({facts.reported_impact})"
     return "sev4", "sev4: no user-visible impact in the evidence"
 
 
-def shortfall(facts: SeverityInput, policy: dict, level: str) -> str:
+def shortfall(facts: SeverityInput, rules: SeverityRules, level: str) -> str:
     """Why the evidence does not reach `level`, in its numbers: the error-rate line that level
     draws for this tier and the worst error rate measured."""
-    limit = _tier_value((policy.get(level) or {}).get("error_rate", {}), facts.tier)
+    limit = rules.error_rate_line(level, facts.tier)
     worst = facts.error_rate.worst if facts.error_rate else None
     if limit is None:
         return f"{level} has no rule for a tier-{facts.tier} service"

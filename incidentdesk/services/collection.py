@@ -12,13 +12,13 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from approvals.audit import audit_append
-from approvals.policy_file import policy_document
 from collectors.base import SOURCES, Fetched, NotConfigured, SourceError
 from collectors.http import Deadline
 from collectors.redaction import redact_record
 from collectors.registry import connectors_for
 from incidentdesk import clock
 from incidentdesk.models import Evidence, Run, SourceCollection
+from incidentdesk.policy import current_policy
 from incidentdesk.services.scope import read_decision, record_services, run_scope
 
 logger = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ def _fetch(source: str, scope) -> Fetched:
 
 def _store(run: Run, source: str, fetched: Fetched, scope) -> tuple[int, list[str], bool]:
     rows, refused, customer_data = [], [], False
-    policy = policy_document()
+    policy = current_policy()
     for record in fetched.records:
         decision = read_decision(record, scope, policy)
         if not decision.allowed:

@@ -8,12 +8,12 @@ from django.conf import settings
 from django.db import transaction
 
 from approvals.audit import audit_append
-from approvals.policy_file import severity_policy
 from approvals.services import proposals_sync
 from incidentdesk.analysis.inputs import EvidenceItem, Gap, Report, RunFacts
 from incidentdesk.analysis.packet import build_packet
 from incidentdesk.assistant.service import assistant_annotate
 from incidentdesk.models import Evidence, Packet, Run, Service, SourceCollection
+from incidentdesk.policy import current_policy
 from incidentdesk.services.scope import dependencies
 
 
@@ -124,7 +124,7 @@ def packet_build(*, run: Run) -> Packet:
         catalog=catalog_snapshot(run),
         evidence=evidence_items(evidence),
         gaps=run_gaps(run),
-        severity_policy=severity_policy(),
+        severity_rules=current_policy().severity,
     )
     data = assistant_annotate(run=run, packet_data=data)
     return _packet_store(run, data, [e.pk for e in evidence], complete)
@@ -178,5 +178,5 @@ def packet_rebuild(packet: Packet) -> dict:
         catalog=catalog_snapshot(run),
         evidence=evidence_items(evidence),
         gaps=run_gaps(run),
-        severity_policy=severity_policy(),
+        severity_rules=current_policy().severity,
     )

@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
-from approvals.policy import ActionRequest, Decision, decide
 from collectors.base import Record, Scope, ServiceRef
 from incidentdesk.models import Run, Service
+from incidentdesk.policy import ActionRequest, Decision, Policy, decide
 
 # How far back evidence is read before the run's first sign of trouble.
 LOOKBACK = timedelta(hours=72)
@@ -68,7 +68,7 @@ def record_services(record: Record, scope: Scope) -> set[str]:
     return names
 
 
-def read_decision(record: Record, scope: Scope, policy: dict) -> Decision:
+def read_decision(record: Record, scope: Scope, policy: Policy) -> Decision:
     """The policy's word on keeping a record: it must be about a service in scope (calendar events:
     any of theirs). Every connector's records pass through here before anything is stored."""
     # A calendar event naming no service at all (a network maintenance, an OS patch window) is

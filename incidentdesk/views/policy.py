@@ -6,12 +6,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from approvals.policy_file import policy_document
+from incidentdesk.policy import current_policy, policy_problem
 from incidentdesk.policy_page import policy_sections
 
 
 @login_required
 @require_GET
 def detail(request: HttpRequest) -> HttpResponse:
-    sections = policy_sections(policy_document())
-    return render(request, "policy/detail.html", {"sections": sections, "path": settings.DESK_POLICY_FILE})
+    context = {
+        "sections": policy_sections(current_policy()),
+        "path": settings.DESK_POLICY_FILE,
+        "problem": policy_problem(),
+    }
+    return render(request, "policy/detail.html", context)

@@ -5,6 +5,7 @@ from datetime import timedelta
 from incidentdesk.analysis.inputs import Gap
 from incidentdesk.analysis.packet import build_packet
 from incidentdesk.evals.scoring import check_citations, check_structure
+from incidentdesk.policy import SHIPPED, parse_policy
 from tests.analysis.builders import NOW, ONSET, Evidence, catalog, run
 
 PARSER_PATCH = (
@@ -327,8 +328,9 @@ def test_a_failing_third_party_with_healthy_dependencies_is_external() -> None:
 def test_a_policy_file_can_override_the_severity_thresholds() -> None:
     ev = Evidence()
     failing_front(ev)
+    stricter = parse_policy(SHIPPED.read_text().replace("error_rate: {1: 0.25}", "error_rate: {1: 0.05}"))
     assert packet(ev)["severity"] == "sev2"
-    assert packet(ev, severity_policy={"sev1": {"error_rate": {"1": 0.05}}})["severity"] == "sev1"
+    assert packet(ev, severity_rules=stricter.severity)["severity"] == "sev1"
 
 
 def test_a_maintenance_on_the_failing_dependency_at_the_onset_is_the_config_change_cause() -> None:

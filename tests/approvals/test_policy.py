@@ -1,13 +1,10 @@
 """Each rule of the default policy file, without a database."""
 
-from pathlib import Path
-
 import pytest
-import yaml
 
-from approvals.policy import ActionRequest, decide
+from incidentdesk.policy import ActionRequest, decide, shipped_policy
 
-POLICY = yaml.safe_load((Path(__file__).resolve().parents[2] / "approvals" / "policy.yaml").read_text())
+POLICY = shipped_policy()
 SCOPE = frozenset({"checkout-api", "payments-gateway"})
 
 

@@ -332,15 +332,16 @@ def _approved(run, users, **packet_kw) -> ActionProposal:
     return proposal_approve(proposal=proposal, user=users["alice"])
 
 
-def test_execution_stops_when_the_policy_changed(catalog, users, calls, settings, tmp_path):
+def test_execution_stops_when_the_policy_changed(catalog, users, calls, edit_policy):
     run = run_create()
     proposal = _approved(run, users)
-    strict = tmp_path / "policy.yaml"
-    strict.write_text(
-        "actions:\n  rollback:\n    decision: deny\n    rule: no-rollbacks-this-week\n"
-        "approval_expiry_minutes: 60\n"
+    edit_policy(
+        (
+            "  rollback:\n    decision: needs_approval\n    rule: production-changes-need-an-owner\n"
+            "    approvals: 1\n    approvals_at_sev1: 2\n",
+            "  rollback:\n    decision: deny\n    rule: no-rollbacks-this-week\n",
+        )
     )
-    settings.DESK_POLICY_FILE = strict
 
     result = proposal_execute(proposal_id=proposal.pk)
 
