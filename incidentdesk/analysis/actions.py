@@ -74,6 +74,8 @@ def _top_action(findings: Findings, top: Hypothesis) -> dict | None:
             "evidence": _first(top.evidence),
         }
     if top.kind == "capacity":
+        if top.check:  # a surge from outside the scope: who sends it comes first
+            return {"text": f"{top.check[:1].upper()}{top.check[1:]}", "evidence": _first(top.evidence)}
         return {
             "text": f"Scale out {top.ref} (needs approval); compare traffic with the same hour last week",
             "evidence": _first(top.evidence),

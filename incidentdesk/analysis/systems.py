@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from incidentdesk.analysis.catalog import known_names
 from incidentdesk.analysis.chain import FailureMap
-from incidentdesk.analysis.findings import Findings
-from incidentdesk.analysis.hypothesis import Hypothesis
+from incidentdesk.analysis.findings import Findings, callers_of
+from incidentdesk.analysis.hypothesis import Hypothesis, cap
 from incidentdesk.analysis.metrics import describe_shift
 from incidentdesk.analysis.timeutil import SKEW, hhmm, human_gap
 
@@ -160,8 +160,55 @@ def capacity_hypotheses(findings: Findings) -> list[Hypothesis]:
             h.summary += f" (100% from {hhmm(ceiling)})" if max(sat_series.values) >= 0.995 else ""
         if h.timing:
             h.summary += "; no change lines up with it"
+        if rising_traffic and service != findings.service and not _callers_surged(findings, service):
+            # A sudden surge on an internal component that none of its callers in scope sent came
+            # from somewhere: that sender, not the component, is what changed.
+            h.confidence = cap(h.confidence, "medium")
+            sender = surge_client(findings, service, traffic.onset_at - SKEW)
+            if sender:
+                h.summary += f"; the surge is not from its callers here: its logs name {sender[0]} as the client"
+                h.evidence += [i for i in sender[1][:1] if i not in h.evidence]
+                h.check = f"find what changed in {sender[0]}, the client that sends {service} the new traffic"
+            else:
+                h.summary += "; the surge is not from its callers here: who sends it is not known yet"
         out.append(h)
     return out
+
+
+# A caller named in a component's request logs: `userAgent=X`, `user-agent:X`, `client=X`.
+_CLIENT = re.compile(r"\b(?:user[-_ ]?agent|client|caller)[=:]\s*[\"']?([A-Za-z][\w./-]{2,})", re.I)
+# An audit summary ranking clients: "top clients by request count: X 17172, ...".
+_TOP_CLIENT = re.compile(r"top clients?[^:]*:\s*([A-Za-z][\w./-]{2,})", re.I)
+MIN_CLIENT_LINES = 3
+
+
+def surge_client(findings: Findings, service: str, since: datetime) -> tuple[str, list[str]] | None:
+    """The client that `service`'s own request logs name most since its traffic rose, when one
+    stands out: whoever sends a surge nobody in scope explains."""
+    counts: dict[str, list[str]] = {}
+    for item in findings.records("logs"):
+        if item.data.get("service") != service or (item.observed_at and item.observed_at < since):
+            continue
+        text = str(item.data.get("message") or "")
+        for match in (_TOP_CLIENT.search(text), *_CLIENT.finditer(text)):
+            if match:
+                counts.setdefault(match.group(1).rstrip(".,;"), []).append(item.id)
+    if not counts:
+        return None
+    client, ids = max(counts.items(), key=lambda kv: len(kv[1]))
+    total = sum(len(v) for v in counts.values())
+    if len(ids) < MIN_CLIENT_LINES or len(ids) < 0.5 * total:
+        return None
+    return client, ids
+
+
+def _callers_surged(findings: Findings, service: str) -> bool:
+    """Whether a caller in scope sent more traffic too (then the surge is theirs, passed on)."""
+    for caller in callers_of(findings, service):
+        shift = findings.shift(caller, "requests_per_s")
+        if shift and shift.rose and shift.ratio >= TRAFFIC_RISE:
+            return True
+    return False
 
 
 def _growth(findings: Findings, service: str, onset: datetime) -> float:

@@ -403,3 +403,27 @@ def test_a_command_run_by_hand_again_on_another_host_is_the_change_that_broke_th
     assert f"from {ONSET - timedelta(seconds=5):%H:%M}" in top["summary"]
     assert not any("/bin/ls" in h["summary"] for h in p["hypotheses"])
     assert p["next_actions"][0]["text"].startswith("Find who made the change seen in svc-db")
+
+
+def test_a_surge_on_a_shared_component_that_no_caller_in_scope_sent_is_not_called_its_cause() -> None:
+    """svc-core took 6x the requests ten minutes before svc-front failed, but svc-front sent no
+    more: a client outside the scope did. The desk says who its logs name, at medium."""
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.002, 0.3, seed=1)
+    ev.metric("svc-front", "requests_per_s", 800, seed=2)
+    ev.metric("svc-core", "requests_per_s", 4000, 24000, onset=ONSET - timedelta(minutes=10), seed=3)
+    ev.metric("svc-core", "saturation", 0.4, 0.99, onset=ONSET - timedelta(minutes=9), seed=4)
+    ev.metric("svc-core", "error_rate", 0.001, 0.4, onset=ONSET - timedelta(minutes=2), seed=5)
+    for i in range(60):
+        ev.log("svc-core", "info", f"GET /v1/objects?limit=0 200 {300 + i}ms userAgent=kitchen-sink/1.8.0 node=n{i}",
+               ONSET - timedelta(minutes=9, seconds=-9 * i))
+    for i in range(8):
+        ev.log("svc-core", "info", f"GET /v1/objects/{i} 200 4ms userAgent=svc-front/3.2", ONSET - timedelta(minutes=60 - 7 * i))
+        ev.log("svc-front", "error", f"GET /orders failed: svc-core returned 503 (req {i})", ONSET + timedelta(seconds=5 * i))
+    p = packet(ev, catalog=front_calls("svc-core", "team-core"))
+    capacity = next(h for h in p["hypotheses"] if h["kind"] == "capacity" and h["ref"] == "svc-core")
+    assert capacity["confidence"] == "medium"
+    assert "its logs name kitchen-sink/1.8.0 as the client" in capacity["summary"]
+    assert not any(h["confidence"] == "high" for h in p["hypotheses"])
+    assert p["hypotheses"][0] == capacity, [h["summary"] for h in p["hypotheses"]]
+    assert p["next_actions"][0]["text"].startswith("Find what changed in kitchen-sink/1.8.0")
