@@ -48,10 +48,15 @@ def _data_trigger(findings: Findings, root: str, onset: datetime) -> tuple[str, 
     return None
 
 
-_UPSTREAM_DOWN = re.compile(
-    r"(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?[^A-Za-z]{0,20}"
-    r"(?:marked as |is |was )?(?:timed out|timing out|unreachable|not responding|refused)",
-    re.IGNORECASE,
+_UPSTREAM_DOWN = (
+    re.compile(
+        r"(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?[^A-Za-z]{0,20}"
+        r"(?:marked as |is |was )?(?:timed out|timing out|unreachable|not responding|refused"
+        r"|answered 5\d\d|returned 5\d\d|responded (?:with )?5\d\d)",
+        re.IGNORECASE,
+    ),
+    # "503 UNAVAILABLE from storage.vendor.example": the answer first, then who gave it.
+    re.compile(r"\b5\d\d\b[^;()]{0,30}?\bfrom (?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)", re.IGNORECASE),
 )
 
 
@@ -62,7 +67,7 @@ def _upstream_provider(findings: Findings, fmap: FailureMap, root: str) -> Hypot
     onset = _onset(fmap, root)
     found: dict[str, list[str]] = {}
     for evidence_id, text in fresh_lines(findings, root, onset - WINDOW_SLACK):
-        for match in _UPSTREAM_DOWN.finditer(text):
+        for match in (m for pattern in _UPSTREAM_DOWN for m in pattern.finditer(text)):
             provider = provider_of_host(match.group("host"), internal)
             if provider:
                 found.setdefault(provider, []).append(evidence_id)
@@ -73,7 +78,7 @@ def _upstream_provider(findings: Findings, fmap: FailureMap, root: str) -> Hypot
         "external",
         provider,
         "medium",
-        f"{root} is failing because {provider}, outside the catalog, stopped answering it: its own lines"
+        f"{root} is failing because {provider}, outside the catalog, stopped serving it: its own lines"
         f" say so from {hhmm(onset)}",
         evidence=[*ids[:2], *fmap.first_evidence(root)],
         timing=True,
@@ -202,6 +207,11 @@ def explain_roots(
         found = _candidates(findings, fmap, root, hypotheses)
         if fmap.shared in explained and root in fmap.together:
             found = [pair for pair in found if pair[0].content]
+        onset = _onset(fmap, root)
+        if not any(lines_up(findings, h, onset) for h, _ in found) and _upstream_provider(findings, fmap, root):
+            # Its own lines say a provider outside the company failed it now: an older change
+            # that only shares words with the failure does not outrank that.
+            found = []
         if not found and not (dependency and dependency.explained_by):
             worse = _worsening(findings, fmap, during, root)
             if worse is not None:
@@ -210,10 +220,11 @@ def explain_roots(
         if not found and not (dependency and dependency.explained_by):
             upstream = _upstream_provider(findings, fmap, root)
             if upstream is not None:
+                hypotheses[:] = [h for h in hypotheses if (h.kind, h.ref) != ("external", upstream.ref)]
                 hypotheses.append(upstream)
                 for finding in [dependency] if dependency else []:
                     finding.explained_by = upstream.label
-                    finding.summary += f"; its own lines say {upstream.ref} timed out under it"
+                    finding.summary += f"; its own lines say {upstream.ref} failed under it"
                 continue
         if not found:
             if dependency and dependency.explained_by:

@@ -155,10 +155,23 @@ def build_hypotheses(
         if h.kind != "unknown" and not h.evidence:
             # Every hypothesis cites something; ruled-out ones cite what rules them out.
             h.evidence = list(h.against)
-    ordered = ranked([h for h in found if h.evidence])
+    ordered = _once_each(ranked([h for h in found if h.evidence]))
     if not ordered or CONFIDENCE_RANK[ordered[0].confidence] < 2:
         ordered.insert(0, _not_known(findings, fmap, unexplained, ordered, missing))
     return ordered[:MAX_LISTED]
+
+
+def _once_each(ordered: list[Hypothesis]) -> list[Hypothesis]:
+    """One hypothesis per named thing (two ways of finding the same provider are one), the best kept."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for h in ordered:
+        if h.ref:
+            if (h.kind, h.ref) in seen:
+                continue
+            seen.add((h.kind, h.ref))
+        out.append(h)
+    return out
 
 
 def _not_known(

@@ -247,7 +247,10 @@ _NOT_A_PROVIDER = frozenset(
     (
         "request requests query call api service server upstream connection socket read write operation "
         "job task worker process the client database db cache lookup response http https handler it this "
-        "that check checks health probe backend backends pool node host"
+        "that check checks health probe backend backends pool node host origin region zone"
+        # Words that stand before "unavailable" in prose ("is currently unavailable").
+        " currently temporarily still now also being been is was are config configuration site data"
+        " key keys token session"
     ).split()
 )
 

@@ -305,7 +305,7 @@ def test_a_failing_dependency_whose_own_lines_say_an_outside_host_stopped_answer
     top = p["hypotheses"][0]
     assert (top["kind"], top["ref"]) == ("external", "dnsvendor")
     deep = next(h for h in p["hypotheses"] if h["ref"] == "svc-deep")
-    assert deep["confidence"] != "high" and "dnsvendor timed out under it" in deep["summary"]
+    assert deep["confidence"] != "high" and "dnsvendor failed under it" in deep["summary"]
     assert p["owner"]["team"] == "team-alpha"  # outside the catalog: the paged service's team
 
 
@@ -427,3 +427,24 @@ def test_a_surge_on_a_shared_component_that_no_caller_in_scope_sent_is_not_calle
     assert not any(h["confidence"] == "high" for h in p["hypotheses"])
     assert p["hypotheses"][0] == capacity, [h["summary"] for h in p["hypotheses"]]
     assert p["next_actions"][0]["text"].startswith("Find what changed in kitchen-sink/1.8.0")
+
+
+def test_a_provider_answering_5xx_under_a_dependency_outranks_an_old_change_that_only_shares_words() -> None:
+    ev = Evidence()
+    ev.metric("svc-front", "error_rate", 0.002, 0.5, seed=1)
+    ev.metric("svc-store", "error_rate", 0.001, 0.9, onset=ONSET - timedelta(minutes=2), seed=2)
+    ev.calendar("CHG-3", "maintenance", ONSET - timedelta(hours=3), ONSET - timedelta(hours=2, minutes=30),
+                ["svc-store"])
+    ev.items[-1].data["title"] = "svc-store: resize origin connection pools in us-central"
+    for i in range(20):
+        ev.log("svc-store", "info", f"origin pool ok in us-central ({i})", ONSET - timedelta(minutes=80 - 3 * i))
+    for i in range(8):
+        ev.log("svc-store", "error", f"cold read key=k{i}: origin answered 503 UNAVAILABLE from storage.objvendor.example"
+               f" (us-central, attempt 3/3)", ONSET - timedelta(minutes=2, seconds=-10 * i))
+        ev.log("svc-front", "error", f"GET /login failed: svc-store returned 503 (req {i})", ONSET + timedelta(seconds=5 * i))
+    p = packet(ev, catalog=front_calls("svc-store", "team-store"))
+    top = p["hypotheses"][0]
+    assert (top["kind"], top["ref"]) == ("external", "objvendor"), [h["summary"] for h in p["hypotheses"]]
+    assert [h["ref"] for h in p["hypotheses"]].count("objvendor") == 1
+    change = next(h for h in p["hypotheses"] if h["ref"] == "CHG-3")
+    assert change["confidence"] == "low"
