@@ -13,6 +13,10 @@ _SECRET_KEY = re.compile(
     r"|client_secret|secret_key|session|session_id|sessionid|cookie|credentials?)$"
 )
 _KEY_HINTS = ("pass", "secret", "token", "key", "auth", "session", "cookie", "credential")
+# Keys that hold a session's token or only its name ("session": "RTR8" is an exchange session):
+# a value counts as a secret only when it is as long as a token is.
+_SESSION_KEY = re.compile(r"(?:^|_)(?:session|session_id|sessionid)$")
+MIN_SESSION_TOKEN = 16
 
 
 def is_secret_key(key: object) -> bool:
@@ -25,8 +29,17 @@ def is_secret_key(key: object) -> bool:
     lowered = key.lower()
     if not any(hint in lowered for hint in _KEY_HINTS):
         return False
-    snake = _NON_ALNUM.sub("_", _CAMEL_BOUNDARY.sub(r"\1_\2", key).lower()).strip("_")
-    return _SECRET_KEY.search(snake) is not None
+    return _SECRET_KEY.search(_snake(key)) is not None
+
+
+def _snake(key: str) -> str:
+    return _NON_ALNUM.sub("_", _CAMEL_BOUNDARY.sub(r"\1_\2", key).lower()).strip("_")
+
+
+def _holds_secret(key: str, value: str) -> bool:
+    if _SESSION_KEY.search(_snake(key)):
+        return len(value) >= MIN_SESSION_TOKEN and not any(c.isspace() for c in value)
+    return True
 
 
 def _walk(value: Any, found: set[str]) -> Any:
@@ -37,7 +50,13 @@ def _walk(value: Any, found: set[str]) -> Any:
     if isinstance(value, dict):
         result = {}
         for key, item in value.items():
-            if is_secret_key(key) and isinstance(item, str) and item and not is_marker(item):
+            if (
+                is_secret_key(key)
+                and isinstance(item, str)
+                and item
+                and not is_marker(item)
+                and _holds_secret(key, item)
+            ):
                 # The kinds inside are still reported: a leaked JWT is a bearer token wherever it sits.
                 found.add("secret")
                 found.update(redact_text(item)[1])

@@ -98,7 +98,8 @@ def _email(match: re.Match[str]) -> str:
     return text[:kept] + marker("email")
 
 
-_SEP = r"""(?P<sep>\\?["']?[ \t]*[:=][ \t]*\\?["']?)"""
+# ":" but not "::", which is a scope in code ("Session::on_reject"), not a key and its value.
+_SEP = r"""(?P<sep>\\?["']?[ \t]*(?:=|:(?!:))[ \t]*\\?["']?)"""
 
 _SECRET_KEY_WORDS = (
     r"(?:api[_-]?key|apikey|secret|token|password|passwd|private[_-]?key|access[_-]?key"

@@ -485,7 +485,15 @@ def test_redact_record_walks_nested_structures_and_keeps_keys() -> None:
     ],
 )
 def test_a_value_under_a_secret_named_key_is_replaced_whole(key: str) -> None:
-    assert redact_record({key: "plain words"}) == ({key: "[REDACTED:secret]"}, frozenset({"secret"}))
+    value = "s3ss-9fQ2kLm0ZpX7vB4n" if key.lower().startswith("session") else "plain words"
+    assert redact_record({key: value}) == ({key: "[REDACTED:secret]"}, frozenset({"secret"}))
+
+
+@pytest.mark.parametrize("key", ["session", "sessionId", "session_id"])
+def test_a_session_name_shorter_than_any_token_is_not_a_secret(key: str) -> None:
+    """An exchange session "RTR8" or a session label is a name; a session token is long."""
+    assert redact_record({key: "RTR8"}) == ({key: "RTR8"}, frozenset())
+    assert redact_record({key: "morning batch"}) == ({key: "morning batch"}, frozenset())
 
 
 @pytest.mark.parametrize(
@@ -570,3 +578,8 @@ def test_numbers_that_are_not_issued_social_security_numbers_are_left_alone(text
 )
 def test_a_status_word_after_an_rpc_named_like_a_secret_is_not_a_secret(line: str) -> None:
     assert redact_text(line) == (line, frozenset())
+
+
+@pytest.mark.parametrize("text", ["gateway/session.cpp in Session::on_reject", "at Token::refresh (auth.rs:88)"])
+def test_a_scope_in_code_is_not_a_key_and_its_value(text: str) -> None:
+    assert redact_text(text) == (text, frozenset())
