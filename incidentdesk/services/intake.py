@@ -15,6 +15,7 @@ from incidentdesk import clock
 from incidentdesk.envsecret import env_secrets
 from incidentdesk.intake.events import Delivery, PayloadError, SignatureError
 from incidentdesk.intake.normalisers import NORMALISERS, normalise
+from incidentdesk.intake.normalisers.fields import storable
 from incidentdesk.intake.signatures import verify
 from incidentdesk.models import Trigger
 from incidentdesk.rows import row_insert
@@ -67,9 +68,14 @@ def trigger_receive(
 
 
 def _receive(*, source: str, headers: Mapping[str, str], body: bytes, remote_addr: str | None) -> IntakeResult:
-    keep = {"source": source[:30], "headers": stored_headers(headers), "body": body, "remote_addr": remote_addr}
+    keep = {
+        "source": storable(source[:30]),
+        "headers": storable(stored_headers(headers)),
+        "body": body,
+        "remote_addr": remote_addr,
+    }
     if source not in NORMALISERS:
-        return _reject(keep, 404, f"unknown source '{source}'; known: {', '.join(SOURCES)}")
+        return _reject(keep, 404, f"unknown source '{keep['source']}'; known: {', '.join(SOURCES)}")
     if len(body) > settings.HOOK_MAX_BODY_BYTES:
         keep["body"] = body[: settings.HOOK_MAX_BODY_BYTES]
         return _reject(keep, 413, f"body of {len(body)} bytes exceeds the {settings.HOOK_MAX_BODY_BYTES}-byte limit")

@@ -62,3 +62,17 @@ def test_it_finds_an_explicit_severity_word_in_text(text, severity):
 )
 def test_only_a_value_that_is_itself_a_severity_counts(value, severity):
     assert explicit_severity(value) == severity
+
+
+def test_storable_makes_any_text_and_number_fit_a_column():
+    from incidentdesk.intake.normalisers.fields import storable
+
+    assert storable("a\x00b\ud800c") == "a\ufffdb?c"
+    assert storable({"k\x00": [10**400, float("inf"), 1.5, True, None]}) == {"k\ufffd": ["1" + "0" * 400, None, 1.5, True, None]}
+    assert storable(("x", "y")) == ("x", "y")
+
+
+def test_an_epoch_too_large_for_a_float_is_no_time_not_a_crash():
+    from incidentdesk.intake.normalisers.fields import parse_time
+
+    assert parse_time(10**400) is None

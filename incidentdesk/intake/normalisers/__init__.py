@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 
 from incidentdesk.intake.events import Delivery, PayloadError, TriggerEvent
 from incidentdesk.intake.normalisers import alertmanager, datadog, generic, github, pagerduty, sentry, slack
+from incidentdesk.intake.normalisers.fields import storable
 
 # Ids and names come from the sender; longer ones are hashed (ids) or cut (names) so that
 # they fit the columns they are stored in without colliding.
@@ -37,10 +38,26 @@ def normalise(source: str, headers: Mapping[str, str], body: bytes) -> Delivery:
         delivery = normaliser(headers, body)
     except RecursionError:
         raise PayloadError("body is nested too deeply") from None
+    except OverflowError:
+        raise PayloadError("a number in the body is out of range") from None
     return dataclasses.replace(
         delivery,
-        delivery_id=_bounded_id(delivery.delivery_id),
-        events=tuple(_bounded_event(event) for event in delivery.events),
+        delivery_id=_bounded_id(storable(delivery.delivery_id)),
+        events=tuple(_bounded_event(_storable_event(event)) for event in delivery.events),
+        reply=storable(delivery.reply),
+    )
+
+
+def _storable_event(event: TriggerEvent) -> TriggerEvent:
+    """Every text the sender chose, made storable: one bad character never fails the batch it is in."""
+    return dataclasses.replace(
+        event,
+        vendor_key=storable(event.vendor_key),
+        service_name=storable(event.service_name),
+        title=storable(event.title),
+        symptoms=storable(event.symptoms),
+        links=storable(event.links),
+        attributes=storable(event.attributes),
     )
 
 

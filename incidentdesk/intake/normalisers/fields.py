@@ -25,6 +25,29 @@ _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 _MILLISECONDS_ABOVE = 1e11
 
 
+_BIGGEST_INT = 2**63 - 1
+
+
+def storable(value):
+    """A copy any database column takes: NUL and lone surrogates become U+FFFD, infinite floats
+    None, integers past 64 bits their digits as text. Dicts, lists and tuples are walked."""
+    if isinstance(value, str):
+        if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+            value = value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if -_BIGGEST_INT <= value <= _BIGGEST_INT else str(value)
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(storable(v) for v in value)
+    return value
+
+
 def decode_text(body: bytes) -> str:
     try:
         return body.decode("utf-8")
@@ -216,8 +239,8 @@ def parse_time(value: object) -> datetime | None:
 def _from_epoch(number: float) -> datetime | None:
     if number != number:
         return None
-    seconds = number / 1000 if abs(number) > _MILLISECONDS_ABOVE else number
     try:
+        seconds = number / 1000 if abs(number) > _MILLISECONDS_ABOVE else number
         return _checked(datetime.fromtimestamp(seconds, tz=UTC))
     except (ValueError, OverflowError, OSError):
         return None
