@@ -6,7 +6,12 @@ import json
 import pytest
 
 from incidentdesk.models import Trigger
-from tests.fuzz.test_webhook_views_fuzz import FIXTURE_NAMES, _assert_answered_cleanly, _group_and_check, _post
+from tests.fuzz.test_webhook_views_fuzz import (
+    FIXTURE_NAMES,
+    _assert_answered_cleanly,
+    _group_and_check,
+    _post,
+)
 from tests.intake.vendor_payloads import load
 
 pytestmark = pytest.mark.django_db
