@@ -1,4 +1,5 @@
-"""Runbooks of the run's services: markdown files under RUNBOOKS_DIR, or http(s) URLs.
+"""Runbooks of the run's services: markdown files under RUNBOOKS_DIR, or http(s) URLs on a host
+that RUNBOOK_HOSTS allows and that resolves to public addresses only (collectors.urlguard).
 
 A service with no runbook gets no record, and neither does one whose runbook is
 missing or refused: the note names it, so the analysis can report the gap.
@@ -14,6 +15,7 @@ import httpx
 
 from collectors.base import Fetched, NotConfigured, Record, Scope, ServiceRef, SourceError
 from collectors.http import Deadline, make_client, request
+from collectors.urlguard import UrlGuard
 
 MAX_RUNBOOK_BYTES = 256 * 1024
 TEXT_TYPES = ("text/markdown", "text/x-markdown", "text/plain")
@@ -29,10 +31,12 @@ class Runbooks:
         *,
         max_bytes: int = MAX_RUNBOOK_BYTES,
         transport: httpx.BaseTransport | None = None,
+        url_guard: UrlGuard | None = None,
     ) -> None:
         self.directory = Path(directory) if directory is not None else None
         self.max_bytes = max_bytes
         self.transport = transport
+        self.url_guard = url_guard or UrlGuard.from_env("RUNBOOK_HOSTS")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Runbooks:
@@ -40,7 +44,7 @@ class Runbooks:
         directory = (environ.get("RUNBOOKS_DIR") or "").strip()
         if directory and not Path(directory).is_dir():
             raise NotConfigured(f"RUNBOOKS_DIR {directory} is not a directory")
-        return cls(directory or None)
+        return cls(directory or None, url_guard=UrlGuard.from_env("RUNBOOK_HOSTS", environ))
 
     def fetch(self, scope: Scope, *, deadline: Deadline) -> Fetched:
         wanted = [ref for ref in scope.services if ref.runbook]
@@ -90,6 +94,7 @@ class Runbooks:
         return _decode(raw, self.max_bytes)
 
     def _fetch_url(self, client: httpx.Client, url: str, deadline: Deadline) -> tuple[str, bool]:
+        self.url_guard.check(url)
         # A page somewhat over the cap is cut here; one far over it is refused by request().
         response = request(client, "GET", url, deadline=deadline, max_bytes=self.max_bytes * 4)
         kind = response.headers.get("content-type", "").split(";")[0].strip().lower()

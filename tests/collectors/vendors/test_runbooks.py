@@ -8,11 +8,14 @@ import respx
 
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
 from collectors.http import Deadline
+from collectors.urlguard import UrlGuard
 from collectors.vendors.runbooks import Runbooks
 from tests.collectors.vendors.recorded import scope_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 URL = "https://wiki.example.net/runbooks/ledger-api.md"
+# The wiki is on the allow-list and resolves to a public address (no DNS in tests).
+WIKI = UrlGuard([".example.net"], resolve=lambda host, port: ["93.184.216.34"])
 
 
 def scope(*refs: ServiceRef) -> Scope:
@@ -116,7 +119,7 @@ def test_it_fetches_a_runbook_url_as_markdown():
         200, text="# Ledger\n\n1. Pause payouts.\n", headers={"Content-Type": "text/markdown"}
     )
 
-    fetched = Runbooks(transport=mocked(router)).fetch(
+    fetched = Runbooks(transport=mocked(router), url_guard=WIKI).fetch(
         scope(ServiceRef(name="ledger-api", runbook=URL)), deadline=Deadline.after(5)
     )
 
@@ -133,7 +136,7 @@ def test_a_runbook_url_answering_html_is_not_taken():
     )
 
     with pytest.raises(SourceError) as caught:
-        Runbooks(transport=mocked(router)).fetch(
+        Runbooks(transport=mocked(router), url_guard=WIKI).fetch(
             scope(ServiceRef(name="ledger-api", runbook=URL)), deadline=Deadline.after(5)
         )
 
@@ -144,7 +147,7 @@ def test_a_runbook_url_is_retried_after_a_5xx(waits):
     router = respx.MockRouter(assert_all_called=False)
     router.get(URL).mock(side_effect=[httpx.Response(502), httpx.Response(200, text="# ok")])
 
-    fetched = Runbooks(transport=mocked(router)).fetch(
+    fetched = Runbooks(transport=mocked(router), url_guard=WIKI).fetch(
         scope(ServiceRef(name="ledger-api", runbook=URL)), deadline=Deadline.after(5)
     )
 
@@ -157,7 +160,7 @@ def test_a_runbook_url_timing_out_is_a_timeout_gap(waits):
     router.get(URL).mock(side_effect=httpx.ReadTimeout("slow"))
 
     with pytest.raises(SourceError) as caught:
-        Runbooks(transport=mocked(router)).fetch(
+        Runbooks(transport=mocked(router), url_guard=WIKI).fetch(
             scope(ServiceRef(name="ledger-api", runbook=URL)), deadline=Deadline.after(5)
         )
 
@@ -168,7 +171,7 @@ def test_a_failed_url_does_not_hide_a_runbook_that_was_read(runbooks_dir, waits)
     router = respx.MockRouter(assert_all_called=False)
     router.get(URL).respond(403)
 
-    fetched = Runbooks(runbooks_dir, transport=mocked(router)).fetch(
+    fetched = Runbooks(runbooks_dir, transport=mocked(router), url_guard=WIKI).fetch(
         scope(
             ServiceRef(name="ledger-api", runbook=URL),
             ServiceRef(name="billing-webhooks", runbook="payments/billing-webhooks.md"),
@@ -193,3 +196,38 @@ def test_from_env_refuses_a_directory_that_does_not_exist(tmp_path):
 def test_from_env_without_a_directory_still_reads_urls(runbooks_dir):
     assert Runbooks.from_env({}).directory is None
     assert Runbooks.from_env({"RUNBOOKS_DIR": str(runbooks_dir)}).directory == runbooks_dir
+
+
+@pytest.mark.parametrize(
+    "url, guard, why",
+    [
+        (URL, UrlGuard([], resolve=lambda h, p: ["93.184.216.34"]), "wiki.example.net is not in RUNBOOK_HOSTS"),
+        (URL, UrlGuard(["other.example.net"], resolve=lambda h, p: ["93.184.216.34"]), "not in RUNBOOK_HOSTS"),
+        (URL, UrlGuard([".example.net"], resolve=lambda h, p: ["127.0.0.1"]), "inside address (127.0.0.1)"),
+        (URL, UrlGuard([".example.net"], resolve=lambda h, p: ["93.184.216.34", "10.0.0.7"]), "(10.0.0.7)"),
+        (URL, UrlGuard([".example.net"], resolve=lambda h, p: ["fd00::1"]), "inside address"),
+        ("http://169.254.169.254/latest/meta-data", UrlGuard(["169.254.169.254"]), "inside address"),
+    ],
+)
+def test_a_runbook_url_off_the_allow_list_or_inside_the_network_is_never_fetched(url, guard, why):
+    router = respx.MockRouter(assert_all_called=False)
+    route = router.route().respond(200, text="# secret admin page")
+
+    with pytest.raises(SourceError) as caught:
+        Runbooks(transport=mocked(router), url_guard=guard).fetch(
+            scope(ServiceRef(name="ledger-api", runbook=url)), deadline=Deadline.after(5)
+        )
+
+    assert why in str(caught.value) and not route.called
+
+
+def test_only_http_and_https_urls_pass_the_guard():
+    with pytest.raises(SourceError, match="not an http"):
+        WIKI.check("ftp://wiki.example.net/ledger.md")
+    WIKI.check(URL)
+
+
+def test_the_allow_list_comes_from_the_environment():
+    guard = UrlGuard.from_env("RUNBOOK_HOSTS", {"RUNBOOK_HOSTS": "wiki.acme.com, .docs.acme.com"})
+    assert guard.allows_host("wiki.acme.com") and guard.allows_host("ops.docs.acme.com")
+    assert not guard.allows_host("acme.com.evil.net") and not guard.allows_host("docs.acme.com")
