@@ -18,6 +18,18 @@ pytestmark = pytest.mark.django_db
 SIGNED_HEADERS = ("content-type", "x-slack-signature", "x-slack-request-timestamp")
 
 
+def _is_json(name: str) -> bool:
+    try:
+        json.loads(load(name)[1])
+    except ValueError:
+        return False
+    return True
+
+
+# Slack's form-encoded commands are poisoned by the form fuzzing in test_webhook_views_fuzz.
+JSON_FIXTURES = [name for name in FIXTURE_NAMES if _is_json(name)]
+
+
 def _poison(value, how: str):
     if isinstance(value, dict):
         return {k: _poison(v, how) for k, v in value.items()}
@@ -31,13 +43,10 @@ def _poison(value, how: str):
 
 
 @pytest.mark.parametrize("how", ["text", "number"])
-@pytest.mark.parametrize("name", FIXTURE_NAMES)
+@pytest.mark.parametrize("name", JSON_FIXTURES)
 def test_a_poisoned_vendor_payload_is_answered_and_kept_and_never_breaks_grouping(hooks, catalog, name, how):
     headers, body = load(name)
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        pytest.skip("not a JSON fixture")
+    payload = json.loads(body)
     poisoned = json.dumps(_poison(payload, how)).encode()  # ensure_ascii: the surrogate travels as \\ud800
     extra = {k: v for k, v in headers.items() if k.lower() not in SIGNED_HEADERS}
     before = Trigger.objects.count()
