@@ -14,9 +14,10 @@ from tests.conftest import signed_headers
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _call(method: str, path: str, body: bytes = b"", headers: dict | None = None) -> tuple[str, dict, bytes]:
+def _call(method: str, path: str, body: bytes = b"", headers: dict | None = None,
+          host: str = "localhost") -> tuple[str, dict, bytes]:
     environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "wsgi.input": io.BytesIO(body),
-               "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/json", "HTTP_HOST": "localhost"}
+               "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/json", "HTTP_HOST": host}
     for name, value in (headers or {}).items():
         environ["HTTP_" + name.upper().replace("-", "_")] = value
     setup_testing_defaults(environ)
@@ -76,3 +77,12 @@ def test_any_other_path_under_hooks_gets_a_404_that_says_why_and_is_kept(hook_se
     assert reply["status"] == "rejected" and "unknown source" in reply["reason"]
     kept = Trigger.objects.get(pk=reply["trigger"])
     assert kept.status == Trigger.Status.REJECTED and bytes(kept.body) == b'{"a": 1}'
+
+
+def test_a_webhook_for_a_host_not_served_here_is_refused_with_400_and_kept(hook_secrets, catalog):
+    """The page middleware checks the Host header; webhooks skip it, so the view checks it."""
+    body = json.dumps({"service": "status-page", "summary": "x", "id": "wsgi-host"}).encode()
+    status, _, content = _call("POST", "/hooks/generic/", body, signed_headers("generic", body), host="evil.example")
+    assert status.startswith("400") and "not served here" in json.loads(content)["reason"]
+    trigger = Trigger.objects.get()
+    assert trigger.http_status == 400 and trigger.status == Trigger.Status.REJECTED

@@ -67,13 +67,24 @@ def trigger_receive(
         return _receive(source=source, headers=headers, body=body, remote_addr=remote_addr)
 
 
-def _receive(*, source: str, headers: Mapping[str, str], body: bytes, remote_addr: str | None) -> IntakeResult:
-    keep = {
+def _kept(source: str, headers: Mapping[str, str], body: bytes, remote_addr: str | None) -> dict:
+    return {
         "source": storable(source[:30]),
         "headers": storable(stored_headers(headers)),
-        "body": body,
+        "body": body[: settings.HOOK_MAX_BODY_BYTES],
         "remote_addr": remote_addr,
     }
+
+
+def trigger_refuse(
+    *, source: str, headers: Mapping[str, str], body: bytes, remote_addr: str | None, status: int, reason: str
+) -> IntakeResult:
+    """Keep a request refused before its body is read as a webhook (wrong method, wrong host)."""
+    return _reject(_kept(source, headers, body, remote_addr), status, reason)
+
+
+def _receive(*, source: str, headers: Mapping[str, str], body: bytes, remote_addr: str | None) -> IntakeResult:
+    keep = _kept(source, headers, body, remote_addr)
     if source not in NORMALISERS:
         return _reject(keep, 404, f"unknown source '{keep['source']}'; known: {', '.join(SOURCES)}")
     if len(body) > settings.HOOK_MAX_BODY_BYTES:

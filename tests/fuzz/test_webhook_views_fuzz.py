@@ -187,7 +187,17 @@ def test_an_unknown_source_gets_404_and_the_attempt_is_kept(hooks, catalog):
     assert Trigger.objects.get(pk=response.json()["trigger"]).source == "nagios"
 
 
-@pytest.mark.parametrize("method", ["get", "put", "delete"])
-def test_other_methods_are_refused_without_a_500(hooks, method):
+@pytest.mark.parametrize("method", ["get", "head", "put", "delete", "patch", "options"])
+def test_other_methods_are_refused_with_405_and_kept(hooks, method):
     response = getattr(hooks.client, method)("/hooks/generic/")
-    assert response.status_code == 405
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    trigger = Trigger.objects.get()
+    assert trigger.status == Trigger.Status.REJECTED and trigger.http_status == 405
+    assert method.upper() in trigger.reason
+
+
+def test_an_oversized_body_is_reported_at_its_declared_size(hooks, catalog, settings):
+    huge = b'{"summary": "' + b"x" * (settings.HOOK_MAX_BODY_BYTES * 2) + b'"}'
+    response = _post(hooks.client, "generic", huge, content_type="application/json", sign=True)
+    assert response.status_code == 413
+    assert f"body of {len(huge)} bytes exceeds" in response.json()["reason"]
