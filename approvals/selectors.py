@@ -32,6 +32,19 @@ def user_may_approve(user, service: Service) -> bool:
     return any(u.pk == user.pk for u in approvers_of(service))
 
 
+def user_may_ask(user, run: Run) -> bool:
+    """Who may ask for a production action on a run: a member of the team that owns its service or
+    that owns the incident now, an approver of its service, or staff."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    teams = [t for t in (run.service.team if run.service else None, run.current_owner_team) if t]
+    if user.groups.filter(pk__in=[t.group_id for t in teams]).exists():
+        return True
+    return bool(run.service and user_may_approve(user, run.service))
+
+
 def proposal_get_for(user, pk: int) -> ActionProposal:
     """The proposal if the user may see its run; 404 otherwise."""
     proposal = (

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from approvals.audit import audit_append
 from approvals.models import ActionProposal, ProposalApproval
-from approvals.selectors import user_may_approve
+from approvals.selectors import user_may_approve, user_may_ask
 from approvals.services.errors import ApprovalNotAllowed, ProposalRefused
 from approvals.services.parameters import REQUESTABLE, bind_action, params_hash
 from incidentdesk import clock
@@ -232,15 +232,33 @@ def proposals_sync(*, run: Run, packet: Packet) -> list[ActionProposal]:
     return created
 
 
-@transaction.atomic
 def proposal_request(
     *, run: Run, user, action: str, target: str, params: dict | None = None, note: str = ""
 ) -> ActionProposal:
     """A person asks for a production action (e.g. a rollback); an owner other than them approves it.
 
-    Raises ProposalRefused when the action is unknown, the run has no service, or the policy denies it.
+    Raises ProposalRefused when the person is not of a team that owns the incident (audited),
+    the action is unknown, the run has no service, or the policy denies it.
     Side effects: the proposal row, a superseded earlier request of theirs for the same thing, audit.
     """
+    if run.service is not None and not user_may_ask(user, run):
+        owners = ", ".join(sorted({t.name for t in (run.service.team, run.current_owner_team) if t}))
+        reason = f"only members of the owning team ({owners}) may ask for production actions on this incident"
+        audit_append(
+            actor=user.get_username(),
+            action="proposal.refused",
+            run_id=run.pk,
+            service=run.service.name,
+            detail={"attempt": "ask", "action": action, "target": target, "reason": reason},
+        )
+        raise ProposalRefused(reason)
+    return _request(run=run, user=user, action=action, target=target, params=params, note=note)
+
+
+@transaction.atomic
+def _request(
+    *, run: Run, user, action: str, target: str, params: dict | None = None, note: str = ""
+) -> ActionProposal:
     if action not in REQUESTABLE:
         raise ProposalRefused(f"the desk cannot propose '{action}'")
     if run.service is None:

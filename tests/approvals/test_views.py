@@ -200,3 +200,19 @@ def test_a_ticket_without_links_is_refused_and_audited(users, catalog):
     assert "must carry the source links" in response.content.decode()
     assert not Outbound.objects.filter(run=run).exists()
     assert AuditEntry.objects.get(action="ticket.refused").detail["rule"] == "tickets-carry-source-links"
+
+
+def test_someone_of_no_owning_team_cannot_ask_for_an_action_and_the_attempt_is_audited(users, catalog):
+    run = run_create()
+    packet_add(run, [])
+
+    response = client_for(users["olga"]).post(
+        reverse("approvals:ask", args=[run.pk]),
+        {"action": "scale", "target": "checkout-api", "replicas": "0"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert "Only members of the owning team (checkout-eng) may ask" in response.content.decode()
+    assert not ActionProposal.objects.filter(run=run).exists()
+    refused = AuditEntry.objects.get(action="proposal.refused")
+    assert refused.actor == "olga" and refused.detail["attempt"] == "ask" and refused.detail["action"] == "scale"
