@@ -38,7 +38,7 @@ def test_a_webhook_reply_names_only_what_was_posted_and_nothing_of_other_service
         assert set(body) <= REPLY_KEYS, body
         text = response.content.decode()
         assert "payments-gateway" not in text and "ledger" not in text
-    assert reply.json()["trigger"] == Trigger.objects.get(delivery_id="sec-1", status="received").pk
+    assert reply.json()["trigger"] == Trigger.objects.get(delivery_id="01EV1", status="received").pk
     assert retry.json()["original"] == reply.json()["trigger"]
     ids = {v for r in (reply, retry, bad) for k, v in r.json().items() if k in ("trigger", "original")}
     posted = set(Trigger.objects.exclude(pk=other.json()["trigger"]).values_list("pk", flat=True))
@@ -207,3 +207,19 @@ def test_a_log_line_with_html_is_shown_as_text_on_the_run_page(users, catalog):
         assert SCRIPT not in html and IMG not in html
         assert "&lt;script&gt;alert(&quot;owned&quot;)&lt;/script&gt;" in html
         assert "&lt;img src=x onerror=" in html
+
+
+@pytest.mark.parametrize("name, label", [("pagerduty/incident_triggered", "X-Webhook-Id"),
+                                         ("github/deployment_status_failure", "X-GitHub-Delivery")])
+def test_a_captured_delivery_replayed_under_a_fresh_delivery_header_is_a_duplicate(hooks, catalog, name, label):
+    from tests.intake.vendor_payloads import load
+
+    headers, body = load(name)
+    source = name.split("/")[0]
+    first = hooks.post(source, body, headers={**headers, label: "original-delivery"},
+                       content_type="application/json")
+    replay = hooks.post(source, body, headers={**headers, label: "fresh-label-from-an-attacker"},
+                        content_type="application/json")
+    assert first.status_code == 202
+    assert replay.status_code == 200 and replay.json()["status"] == "duplicate"
+    assert replay.json()["original"] == first.json()["trigger"]

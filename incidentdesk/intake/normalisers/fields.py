@@ -4,6 +4,7 @@ Every getter returns an empty value of the expected type rather than raising, so
 normaliser only raises PayloadError where it decides a field is required.
 """
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -46,6 +47,11 @@ def storable(value):
     if isinstance(value, (list, tuple)):
         return type(value)(storable(v) for v in value)
     return value
+
+
+def body_digest(body: bytes) -> str:
+    """A delivery id for a body that carries none: the same bytes resent are the same delivery."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 def decode_text(body: bytes) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from incidentdesk.intake.events import Delivery, EventKind, PayloadError, TriggerEvent
 from incidentdesk.intake.normalisers.fields import (
     MAX_TITLE_CHARS,
+    body_digest,
     clip,
     load_object,
     lower_keys,
@@ -38,8 +39,10 @@ _STATE_WORDS = {"failure": "failed", "error": "errored", "success": "succeeded"}
 def normalise(headers: Mapping[str, str], body: bytes) -> Delivery:
     payload = load_object(body)
     lowered = lower_keys(headers)
-    delivery_id = lowered.get("x-github-delivery", "").strip() or None
     event_name = lowered.get("x-github-event", "").strip() or _guess_event(payload)
+    # Dedup on what the signature covers (X-GitHub-Delivery is not signed): the status or run id
+    # with what happened to it, else the body itself.
+    delivery_id = _signed_id(event_name, payload) or body_digest(body)
     if event_name == "deployment_status":
         event = _deployment_status(payload)
     elif event_name == "workflow_run":
@@ -47,6 +50,19 @@ def normalise(headers: Mapping[str, str], body: bytes) -> Delivery:
     else:
         return Delivery(source=SOURCE, delivery_id=delivery_id, events=())
     return Delivery(source=SOURCE, delivery_id=delivery_id, events=(event,))
+
+
+def _signed_id(event_name: str, payload: dict) -> str | None:
+    if event_name == "deployment_status":
+        status_id = text(obj(payload, "deployment_status"), "id")
+        return f"deployment_status:{status_id}" if status_id else None
+    if event_name == "workflow_run":
+        run = obj(payload, "workflow_run")
+        run_id = text(run, "id")
+        if not run_id:
+            return None
+        return f"workflow_run:{run_id}:{text(run, 'run_attempt') or 1}:{text(payload, 'action') or ''}"
+    return None
 
 
 def _guess_event(payload: dict) -> str:

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from incidentdesk.intake.events import Delivery, EventKind, TriggerEvent
 from incidentdesk.intake.normalisers.fields import (
     array,
+    body_digest,
     clip,
     load_object,
-    lower_keys,
     obj,
     parse_time,
     require_object,
@@ -52,7 +52,9 @@ def normalise(headers: Mapping[str, str], body: bytes) -> Delivery:
     event = require_object(payload, "event", "event")
     event_type = require_text(event, "event_type", "event.event_type")
     data = require_object(event, "data", "event.data")
-    delivery_id = lower_keys(headers).get("x-webhook-id", "").strip() or text(event, "id")
+    # Dedup on what the signature covers: X-Webhook-Id is not signed, so a captured body resent
+    # under a fresh header would count as new. The event id is in the signed body.
+    delivery_id = text(event, "id") or body_digest(body)
 
     kind = _kind(event_type)
     if kind == "ignore":
