@@ -25,7 +25,19 @@ logger = logging.getLogger(__name__)
 
 SOURCES = tuple(NORMALISERS)
 # Headers that carry credentials are not kept with the stored request.
-SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+# Credentials, and the vendors' signatures: with the body, a signature is what a replay needs.
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "cookie",
+        "proxy-authorization",
+        "x-pagerduty-signature",
+        "x-hub-signature",
+        "x-hub-signature-256",
+        "sentry-hook-signature",
+        "x-slack-signature",
+    }
+)
 
 
 @dataclass(frozen=True)

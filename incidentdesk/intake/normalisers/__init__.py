@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Mapping
 
+from collectors.redaction import redact_text
 from incidentdesk.intake.events import Delivery, PayloadError, TriggerEvent
 from incidentdesk.intake.normalisers import alertmanager, datadog, generic, github, pagerduty, sentry, slack
 from incidentdesk.intake.normalisers.fields import storable
@@ -49,16 +50,35 @@ def normalise(source: str, headers: Mapping[str, str], body: bytes) -> Delivery:
 
 
 def _storable_event(event: TriggerEvent) -> TriggerEvent:
-    """Every text the sender chose, made storable: one bad character never fails the batch it is in."""
-    return dataclasses.replace(
+    """Every text the sender chose, made storable (one bad character never fails the batch it is in)
+    and redacted like evidence before anything stores it: an email or a key in an alert's title
+    must not reach the run page, the audit trail or a Slack post. Only the raw body keeps it."""
+    found: set[str] = set()
+
+    def clean(value):
+        value = storable(value)
+        if isinstance(value, str):
+            text, kinds = redact_text(value)
+            found.update(kinds)
+            return text
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(clean(v) for v in value)
+        return value
+
+    attributes = clean(event.attributes)
+    cleaned = dataclasses.replace(
         event,
         vendor_key=storable(event.vendor_key),
         service_name=storable(event.service_name),
-        title=storable(event.title),
-        symptoms=storable(event.symptoms),
-        links=storable(event.links),
-        attributes=storable(event.attributes),
+        title=clean(event.title),
+        symptoms=clean(event.symptoms),
+        links=clean(event.links),
     )
+    if found:
+        attributes["redacted"] = sorted(found)
+    return dataclasses.replace(cleaned, attributes=attributes)
 
 
 def _bounded_id(value: str | None) -> str | None:
