@@ -1,10 +1,19 @@
-"""Writing and verifying the hash-chained audit trail."""
+"""Writing and verifying the hash-chained audit trail.
+
+A chain alone can be cut short (delete the last entries, move the head back) or re-chained (edit
+an entry and recompute every hash after it) without a broken link. So each kept walk is an
+anchor: it records how far the chain went and the hash there, and every later walk checks
+that the chain still reaches that far with that hash. With AUDIT_ANCHOR_KEY set, each anchor is
+sealed with an HMAC, so rewriting the anchors too needs the key.
+"""
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 
 from approvals.models import AuditCheck, AuditEntry, AuditHead
@@ -44,7 +53,9 @@ def audit_append(
     touches_customer_data: bool = False,
 ) -> AuditEntry:
     """Append one entry after the current head. Joins the caller's transaction."""
-    detail = json.loads(json.dumps(detail or {}, default=str))  # what is hashed is what is stored
+    # What is hashed is what is stored, and what the database gives back: a float becomes its text,
+    # since jsonb rewrites numbers (1e16 comes back as 10000000000000000).
+    detail = json.loads(json.dumps(detail or {}, default=str), parse_float=str)
     at = clock.now()
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
@@ -71,24 +82,57 @@ class ChainStatus:
     checked_since: int = 0  # entries added after that walk, checked now
 
 
-def audit_verify(*, after: tuple[int, str] = (0, GENESIS), batch_size: int = 2000) -> ChainStatus:
-    """Walk the chain from the entry after `after` (its seq and hash); report the first wrong entry.
+def audit_verify(
+    *, after: tuple[int, str] = (0, GENESIS), batch_size: int = 2000, anchors: list[AuditCheck] | None = None
+) -> ChainStatus:
+    """Walk the chain from the entry after `after` (its seq and hash); report the first wrong entry,
+    or an anchor (a kept walk) the chain no longer matches: cut short, or re-chained.
 
-    `checked` counts the entries walked here, not those before `after`.
+    `checked` counts the entries walked here, not those before `after`. By default every kept
+    walk that found the chain intact is an anchor.
     """
+    if anchors is None:
+        anchors = list(AuditCheck.objects.filter(ok=True, finished_at__isnull=False).order_by("through_seq"))
+    unsealed = next((a for a in anchors if not _seal_ok(a)), None)
+    if unsealed is not None:
+        return ChainStatus(False, 0, unsealed.through_seq or None,
+                           f"the walk of {unsealed.finished_at:%Y-%m-%d %H:%M} UTC is not sealed by AUDIT_ANCHOR_KEY")
+    at_seq = {a.through_seq: a for a in anchors if a.through_seq > after[0]}
     through_seq, prev_hash = after
     checked = 0
     for entry in AuditEntry.objects.filter(seq__gt=through_seq).order_by("seq").iterator(chunk_size=batch_size):
         broken = _link_problem(entry, expected_seq=through_seq + 1, prev_hash=prev_hash)
+        anchor = at_seq.get(entry.seq)
+        if not broken and anchor is not None and anchor.through_hash != entry.hash:
+            broken = f"it no longer matches the walk of {anchor.finished_at:%Y-%m-%d %H:%M} UTC: re-chained"
         if broken:
             return ChainStatus(False, checked, entry.seq, broken, through_seq, prev_hash)
         through_seq, prev_hash = entry.seq, entry.hash
         checked += 1
+    beyond = [a for a in at_seq.values() if a.through_seq > through_seq]
+    if beyond:
+        longest = max(beyond, key=lambda a: a.through_seq)
+        return ChainStatus(False, checked, through_seq + 1,
+                           f"the chain ends at {through_seq}, but the walk of {longest.finished_at:%Y-%m-%d %H:%M} "
+                           f"UTC found {longest.through_seq} entries: cut short", through_seq, prev_hash)
     head = AuditHead.objects.filter(pk=1).first()
     if head and head.seq != through_seq:
         return ChainStatus(False, checked, through_seq + 1, f"the head says {head.seq} entries, found {through_seq}",
                            through_seq, prev_hash)
     return ChainStatus(True, checked, through_seq=through_seq, through_hash=prev_hash)
+
+
+def seal(seq: int, digest: str) -> str:
+    """The anchor's HMAC with AUDIT_ANCHOR_KEY, or "" when no key is set."""
+    key = settings.AUDIT_ANCHOR_KEY
+    if not key:
+        return ""
+    return hmac.new(key.encode(), f"{seq}:{digest}".encode(), hashlib.sha256).hexdigest()
+
+
+def _seal_ok(anchor: AuditCheck) -> bool:
+    expected = seal(anchor.through_seq, anchor.through_hash)
+    return not expected or hmac.compare_digest(expected, anchor.seal)
 
 
 def _link_problem(entry: AuditEntry, *, expected_seq: int, prev_hash: str) -> str:
@@ -111,7 +155,8 @@ def audit_check_full() -> AuditCheck:
     return AuditCheck.objects.create(
         started_at=started, finished_at=clock.now(), ok=status.ok, checked=status.checked,
         through_seq=status.through_seq, through_hash=status.through_hash,
-        broken_seq=status.broken_seq, problem=status.problem,
+        broken_seq=status.broken_seq, problem=status.problem[:200],
+        seal=seal(status.through_seq, status.through_hash) if status.ok else "",
     )
 
 
@@ -128,5 +173,5 @@ def audit_chain_status() -> ChainStatus:
     if not full.ok:
         return ChainStatus(False, full.checked, full.broken_seq, full.problem, full.through_seq,
                            full.through_hash, full_check=full)
-    since = audit_verify(after=(full.through_seq, full.through_hash))
+    since = audit_verify(after=(full.through_seq, full.through_hash), anchors=[])
     return replace(since, checked=full.checked + since.checked, checked_since=since.checked, full_check=full)

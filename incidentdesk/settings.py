@@ -103,6 +103,8 @@ AUTHENTICATION_BACKENDS = [
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
 # Sign-in throttling: this many failures lock out that account from that address, or that address
 # for every account, for the cool-off; a success clears the count. `manage.py axes_reset` unlocks.
+# Seals each kept walk of the audit chain, so rewriting the chain and its walks needs this key.
+AUDIT_ANCHOR_KEY = env_secret("AUDIT_ANCHOR_KEY") or ""
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]

@@ -84,3 +84,64 @@ def test_with_no_walk_yet_the_page_makes_one_and_the_beat_task_makes_more():
     assert AuditCheck.objects.count() == 1
     audit_check.apply()
     assert AuditCheck.objects.count() == 2 and AuditCheck.objects.order_by("-pk").first().checked == 2
+
+
+def _rechain_from(seq: int) -> None:
+    """What someone with database access would do: edit an entry, recompute every hash after it."""
+    from approvals.audit import _digest
+    from approvals.models import AuditHead
+
+    entries = list(AuditEntry.objects.filter(seq__gte=seq).order_by("seq"))
+    prev = AuditEntry.objects.get(seq=seq - 1).hash if seq > 1 else "0" * 64
+    for entry in entries:
+        actor = "mallory" if entry.seq == seq else entry.actor
+        digest = _digest(prev_hash=prev, seq=entry.seq, at=entry.at, actor=actor, action=entry.action,
+                         run_id=entry.run_id, service=entry.service, detail=entry.detail,
+                         touches_customer_data=entry.touches_customer_data)
+        AuditEntry.objects.filter(pk=entry.pk).update(actor=actor, prev_hash=prev, hash=digest)
+        prev = digest
+    AuditHead.objects.filter(pk=1).update(hash=prev)
+
+
+def test_a_chain_cut_short_with_its_head_moved_back_is_found_by_the_next_walk():
+    from approvals.models import AuditHead
+
+    _entries(6)
+    assert audit_check_full().ok
+    AuditEntry.objects.filter(seq__gt=4).delete()
+    AuditHead.objects.filter(pk=1).update(seq=4, hash=AuditEntry.objects.get(seq=4).hash)
+
+    check = audit_check_full()
+
+    assert not check.ok and "cut short" in check.problem and "found 6 entries" in check.problem
+
+
+def test_a_chain_re_chained_after_an_edit_is_found_by_the_next_walk():
+    _entries(6)
+    assert audit_check_full().ok
+    _rechain_from(2)
+
+    check = audit_check_full()
+
+    assert not check.ok and check.broken_seq == 6 and "re-chained" in check.problem
+
+
+def test_with_a_key_the_walks_are_sealed_and_a_rewritten_walk_is_found(settings):
+    settings.AUDIT_ANCHOR_KEY = "anchor-key-from-the-environment"
+    _entries(6)
+    first = audit_check_full()
+    assert first.ok and len(first.seal) == 64
+    _rechain_from(2)
+    # ...and rewrite the kept walk too, but without the key its seal cannot be made.
+    AuditCheck.objects.filter(pk=first.pk).update(through_hash=AuditEntry.objects.get(seq=6).hash)
+
+    check = audit_check_full()
+
+    assert not check.ok and "not sealed by AUDIT_ANCHOR_KEY" in check.problem
+
+
+def test_a_float_in_a_detail_still_verifies_after_the_database_rewrites_numbers():
+    audit_append(actor="desk", action="x", detail={"big": 1e16, "ratio": 0.1, "nested": [2.5e-7]})
+    entry = AuditEntry.objects.get()
+    assert entry.detail == {"big": "1e+16", "ratio": "0.1", "nested": ["2.5e-07"]}
+    assert audit_verify().ok

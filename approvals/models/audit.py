@@ -51,6 +51,9 @@ class AuditCheck(models.Model):
     through_hash = models.CharField(max_length=64, default="0" * 64)
     broken_seq = models.PositiveBigIntegerField(null=True, blank=True)
     problem = models.CharField(max_length=200, blank=True)
+    seal = models.CharField(
+        max_length=64, blank=True, help_text="HMAC of through_seq and through_hash with AUDIT_ANCHOR_KEY, when set"
+    )
 
     class Meta:
         ordering = ["-finished_at"]
