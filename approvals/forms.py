@@ -1,6 +1,6 @@
 from django import forms
 
-from approvals.models import ActionProposal
+from approvals.actions import ask_choices
 
 
 class ApproveForm(forms.Form):
@@ -20,7 +20,7 @@ class RejectForm(forms.Form):
 class RequestForm(forms.Form):
     """A person asking for a production action; what they may set depends on the action."""
 
-    action = forms.ChoiceField(choices=ActionProposal.Action.choices)
+    action = forms.ChoiceField(choices=ask_choices)
     target = forms.CharField(max_length=300)
     replicas = forms.IntegerField(required=False, min_value=0, max_value=1000)
     target_sha = forms.RegexField(

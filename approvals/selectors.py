@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.http import Http404
 from guardian.shortcuts import get_users_with_perms
 
+from approvals.actions import ask_choices
 from approvals.models import ActionProposal, Outbound
 from incidentdesk import clock
 from incidentdesk.models import Run, Service
@@ -74,6 +75,7 @@ class ProposalsPanel:
     history: list[ProposalRow]
     outbound: dict[str, Outbound]
     live: bool
+    ask_choices: list[tuple[str, str]] = field(default_factory=ask_choices)
 
 
 def proposals_panel(*, run: Run, user) -> ProposalsPanel:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from approvals.models import ActionProposal
-from incidentdesk.policy import ACTIONS, SHIPPED, PolicyError, parse_policy, shipped_policy
+from approvals.actions import ACTIONS
+from approvals.checks import action_registry_check
+from incidentdesk.policy import DESK_ACTIONS, SHIPPED, PolicyError, parse_policy, shipped_policy
 from incidentdesk.services.packets import packet_build
 from tests.views.builders import finished_run
 
@@ -26,10 +27,10 @@ def problem(text: str) -> str:
     return str(failure.value)
 
 
-def test_the_shipped_file_holds_a_rule_for_every_action_and_every_proposal_action():
+def test_the_shipped_file_holds_a_rule_for_every_desk_action_and_every_registered_action():
     policy = shipped_policy()
-    assert set(policy.actions) == set(ACTIONS)
-    assert set(ActionProposal.Action.values) <= set(ACTIONS)
+    assert set(DESK_ACTIONS) <= set(policy.actions)
+    assert policy.production_actions == set(ACTIONS)
     assert policy.severity.sev1.error_rate == {1: 0.25}
     assert policy.actions["rollback"].approvals_at_sev1 == 2
 
@@ -54,16 +55,32 @@ def test_an_error_rate_written_as_a_percentage_is_refused():
     assert "severity.sev1.error_rate.1: must be a fraction between 0 and 1 (0.05 is 5%), not 25" in problem(text)
 
 
-def test_a_missing_rule_is_an_error():
+def test_a_missing_rule_for_what_the_desk_does_itself_is_an_error():
     text = TEXT.replace(
-        "  restart:\n    decision: needs_approval\n    rule: production-changes-need-an-owner\n    approvals: 1\n", ""
+        "  post_summary:\n    decision: allow\n    rule: posting-the-summary-is-allowed\n", ""
     )
-    assert problem(text).endswith("actions: missing restart")
+    assert problem(text).endswith("actions: missing post_summary")
 
 
-def test_a_rule_for_an_action_the_desk_does_not_know_is_an_error():
-    text = TEXT.replace("  scale:\n", "  drop_database:\n    decision: deny\n    rule: never\n  scale:\n")
-    assert f":{line_of(text, 'drop_database')}: actions.drop_database: unknown key" in problem(text)
+def test_a_registered_action_without_a_rule_fails_the_check(edit_policy):
+    path = edit_policy(
+        ("  restart:\n    decision: needs_approval\n    rule: production-changes-need-an-owner\n    approvals: 1\n", "")
+    )
+    errors = action_registry_check()
+    assert [(e.id, e.msg) for e in errors] == [("approvals.E001", f"the action 'restart' has no rule in {path}")]
+
+
+def test_a_rule_for_an_action_the_desk_does_not_know_fails_the_check(edit_policy):
+    path = edit_policy(("  scale:\n", "  drop_database:\n    decision: deny\n    rule: never\n  scale:\n"))
+    errors = action_registry_check()
+    assert [e.id for e in errors] == ["approvals.E003"]
+    assert errors[0].msg.startswith(f"{path}: actions.drop_database: the desk has no such action")
+
+
+def test_an_action_name_that_is_not_a_name_is_an_error():
+    text = TEXT.replace("  scale:\n", "  Drop Database:\n    decision: deny\n    rule: never\n  scale:\n")
+    message = problem(text)
+    assert f":{line_of(text, 'Drop Database')}: actions.Drop Database: an action name is lower_case" in message
 
 
 def test_needs_approval_without_a_number_of_approvals_is_an_error():

@@ -1,6 +1,6 @@
 """Action executors: one module per vendor; the only code that changes anything outside the desk.
 
-Only `approvals.services` calls them. EXECUTORS maps a proposal's (action, method) to its class.
+Only `approvals.services` calls them; `approvals.actions` says which executor carries out which action.
 """
 
 from approvals.executors.argocd import ArgoCDRollback
@@ -12,17 +12,7 @@ from approvals.executors.launchdarkly import LaunchDarklyFlagOff
 from approvals.executors.slack import SlackMessage
 from approvals.executors.statuspage import StatuspageIncident
 
-EXECUTORS: dict[tuple[str, str], type[Executor]] = {
-    ("rollback", "github"): GitHubRollback,
-    ("rollback", "argocd"): ArgoCDRollback,
-    ("scale", "kubernetes"): KubernetesScale,
-    ("restart", "kubernetes"): KubernetesRestart,
-    ("status_update", "statuspage"): StatuspageIncident,
-    ("flag_toggle", "launchdarkly"): LaunchDarklyFlagOff,
-}
-
 __all__ = [
-    "EXECUTORS",
     "ArgoCDRollback",
     "ExecutionResult",
     "Executor",

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from approvals.actions import action_choices, label_of, summary_of
 from incidentdesk import clock
 
 
@@ -37,13 +38,6 @@ class ActionProposal(models.Model):
     LIVE_STATES = (State.PROPOSED, State.APPROVED)
     DESK = "desk"
 
-    class Action(models.TextChoices):
-        ROLLBACK = "rollback", "Roll back"
-        SCALE = "scale", "Scale"
-        STATUS_UPDATE = "status_update", "Customer status update"
-        FLAG_TOGGLE = "flag_toggle", "Turn a flag off"
-        RESTART = "restart", "Restart"
-
     run = models.ForeignKey("incidentdesk.Run", on_delete=models.CASCADE, related_name="proposals")
     service = models.ForeignKey("incidentdesk.Service", on_delete=models.PROTECT, related_name="proposals")
     packet = models.ForeignKey(
@@ -51,7 +45,7 @@ class ActionProposal(models.Model):
     )
     packet_version = models.PositiveIntegerField(null=True, blank=True)
     packet_hash = models.CharField(max_length=64, blank=True, help_text="Content hash of that packet version")
-    action = models.CharField(max_length=20, choices=Action.choices)
+    action = models.CharField(max_length=20, choices=action_choices)
     target = models.CharField(max_length=300)
     item = models.JSONField(default=dict, blank=True, help_text="The packet's requires_approval entry")
     params = models.JSONField(default=dict, help_text="Exactly what the executor will do")
@@ -95,7 +89,7 @@ class ActionProposal(models.Model):
         indexes = [models.Index(fields=["state", "expires_at"], name="proposal_state_expiry")]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.target} (run {self.run_id}, {self.state})"
+        return f"{self.label} {self.target} (run {self.run_id}, {self.state})"
 
     def can_transition(self, to: str) -> bool:
         return to in self.TRANSITIONS.get(self.state, frozenset())
@@ -108,31 +102,13 @@ class ActionProposal(models.Model):
         return moment >= self.expires_at
 
     @property
+    def label(self) -> str:
+        return label_of(self.action)
+
+    @property
     def summary(self) -> str:
         """What the approver is agreeing to, in one line, from the bound parameters."""
-        p = self.params
-        if self.action == self.Action.ROLLBACK:
-            how = (
-                "Argo CD history " + str(p.get("history_id") or "of " + str(p.get("target_sha")))
-                if p.get("method") == "argocd"
-                else f"workflow {p.get('workflow')} at {p.get('ref')}"
-            )
-            return (
-                f"Roll back {p.get('service')} in {p.get('environment')} from {p.get('from_sha') or '?'} "
-                f"to {p.get('target_sha') or '?'} (deploy {self.target}) via {how}"
-            )
-        if self.action == self.Action.SCALE:
-            return (
-                f"Scale deployment {p.get('namespace')}/{p.get('deployment')} to "
-                f"{p.get('replicas') if p.get('replicas') is not None else '?'} replicas"
-            )
-        if self.action == self.Action.RESTART:
-            return f"Restart deployment {p.get('namespace')}/{p.get('deployment')} (rolling)"
-        if self.action == self.Action.FLAG_TOGGLE:
-            return f"Turn flag {p.get('flag_key')} off in {p.get('project')}/{p.get('environment')}"
-        if self.action == self.Action.STATUS_UPDATE:
-            return f'Open a status page incident "{p.get("name")}" ({p.get("status")}, {p.get("impact")})'
-        return f"{self.get_action_display()} {self.target}"
+        return summary_of(self.action, self.params, self.target)
 
 
 class ProposalApproval(models.Model):

@@ -8,10 +8,11 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from approvals.executors import EXECUTORS, ExecutionResult, Executor, ExecutorError
+from approvals.actions import executor_class
+from approvals.binding import method_of
+from approvals.executors import ExecutionResult, Executor, ExecutorError
 from approvals.models import ActionProposal
 from approvals.selectors import approvers_of
-from approvals.services.parameters import method_of
 from approvals.services.proposals import (
     expiry_minutes,
     packet_item_for,
@@ -29,7 +30,7 @@ REENQUEUE_AFTER = timedelta(seconds=60)
 
 def executor_for(proposal: ActionProposal) -> Executor:
     """The executor for the proposal's action and method. Raises ExecutorError when there is none."""
-    cls = EXECUTORS.get((proposal.action, method_of(proposal.params)))
+    cls = executor_class(proposal.action, method_of(proposal.params))
     if cls is None:
         raise ExecutorError(
             "error", f"no executor for {proposal.action} by {method_of(proposal.params) or '?'}", refused=True

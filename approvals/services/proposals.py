@@ -12,11 +12,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 
+from approvals.actions import ACTIONS, bind_action
 from approvals.audit import audit_append
+from approvals.binding import params_hash
 from approvals.models import ActionProposal, ProposalApproval
 from approvals.selectors import user_may_approve, user_may_ask
 from approvals.services.errors import ApprovalNotAllowed, ProposalRefused
-from approvals.services.parameters import REQUESTABLE, bind_action, params_hash
 from incidentdesk import clock
 from incidentdesk.models import Packet, Run, Service
 from incidentdesk.policy import ActionRequest, Decision, current_policy, decide
@@ -259,7 +260,7 @@ def proposal_request(
 def _request(
     *, run: Run, user, action: str, target: str, params: dict | None = None, note: str = ""
 ) -> ActionProposal:
-    if action not in REQUESTABLE:
+    if action not in ACTIONS:
         raise ProposalRefused(f"the desk cannot propose '{action}'")
     if run.service is None:
         raise ProposalRefused("the run has no catalog service: nobody could approve an action on it")

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from typing import get_args
 
 from collectors.base import SOURCES, GapReason
+from incidentdesk.policy import shipped_policy
 
 PACKET_FORMAT = "incidentdesk.packet/v1"
 SEVERITIES = {"sev1", "sev2", "sev3", "sev4"}
 KINDS = {"deploy", "feature_flag", "dependency", "config_change", "capacity", "external", "unknown"}
 CONFIDENCES = {"high", "medium", "low"}
-APPROVAL_ACTIONS = {"rollback", "scale", "status_update", "flag_toggle", "restart"}
+APPROVAL_ACTIONS = shipped_policy().production_actions
 ALLOWED_ACTIONS = {"post_summary", "create_ticket"}
 OWNER_BASES = {"catalog", "cause", "trigger"}
 GAP_SOURCES = set(SOURCES) | {"catalog"}

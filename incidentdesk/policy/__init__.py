@@ -11,7 +11,7 @@ from pathlib import Path
 
 from incidentdesk.policy.decide import ActionRequest, Decision, decide
 from incidentdesk.policy.loader import PolicyError, parse_policy, read_policy
-from incidentdesk.policy.schema import ACTIONS, ActionRule, Policy, SeverityRules
+from incidentdesk.policy.schema import DESK_ACTIONS, ActionRule, Policy, SeverityRules
 
 SHIPPED = Path(__file__).with_name("policy.yaml")
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def _read(path: Path) -> Policy:
 
 
 __all__ = [
-    "ACTIONS",
+    "DESK_ACTIONS",
     "ActionRequest",
     "ActionRule",
     "Decision",

@@ -11,7 +11,7 @@ from incidentdesk.policy.schema import Outcome, Policy
 @dataclass(frozen=True)
 class ActionRequest:
     actor: str
-    action: str  # one of incidentdesk.policy.schema.ACTIONS
+    action: str  # a rule's name in the policy file
     service: str | None  # the service the action is about
     scope: frozenset[str] = field(default_factory=frozenset)  # the run's service and its dependencies
     severity: str | None = None

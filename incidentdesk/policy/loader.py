@@ -6,13 +6,14 @@ an unknown key, a missing key, a wrong type or an out-of-range number is a Polic
 the one set of defaults.
 """
 
+import re
 from pathlib import Path
 from types import MappingProxyType
 
 import yaml
 
 from incidentdesk.policy.schema import (
-    ACTIONS,
+    DESK_ACTIONS,
     OUTCOMES,
     ActionRule,
     Policy,
@@ -21,6 +22,8 @@ from incidentdesk.policy.schema import (
     Sev3Rules,
     SeverityRules,
 )
+
+ACTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,19}")
 
 
 class PolicyError(ValueError):
@@ -59,6 +62,16 @@ class _Reader:
         if missing:
             raise self.fail(node, where, f"missing {', '.join(missing)}")
         return found
+
+    def rules(self, node: yaml.Node | None, where: str, required: tuple[str, ...]) -> dict[str, yaml.Node]:
+        """A mapping of named rules: each of `required` present, other names well formed and once."""
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, where, "must be a mapping of action names to rules")
+        names = tuple(str(self.loader.construct_object(key_node)) for key_node, _ in node.value)
+        for (key_node, _), name in zip(node.value, names, strict=True):
+            if not ACTION_NAME.fullmatch(name):
+                raise self.fail(key_node, f"{where}.{name}", "an action name is lower_case_with_underscores")
+        return self.mapping(node, where, required + tuple(n for n in dict.fromkeys(names) if n not in required))
 
     def value(self, node: yaml.Node):
         return self.loader.construct_object(node, deep=True)
@@ -179,8 +192,7 @@ def parse_policy(text: str, path: str = "<policy>") -> Policy:
     """The policy in `text`, or PolicyError naming the first problem and its line."""
     r = _Reader(path, text)
     top = r.mapping(r.root, "", ("severity", "actions", "customer_data_is_logged", "approval_expiry_minutes"))
-    actions_node = top["actions"]
-    rules = r.mapping(actions_node, "actions", ACTIONS)
+    rules = r.rules(top["actions"], "actions", DESK_ACTIONS)
     return Policy(
         severity=_severity(r, top["severity"]),
         actions=MappingProxyType({name: _action(r, node, f"actions.{name}") for name, node in rules.items()}),

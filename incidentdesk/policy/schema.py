@@ -6,17 +6,9 @@ from typing import Literal
 
 Outcome = Literal["allow", "needs_approval", "deny"]
 OUTCOMES: tuple[str, ...] = ("allow", "needs_approval", "deny")
-# Every action the desk knows; the policy file must hold a rule for each, and only for these.
-ACTIONS: tuple[str, ...] = (
-    "read",
-    "post_summary",
-    "create_ticket",
-    "rollback",
-    "scale",
-    "restart",
-    "flag_toggle",
-    "status_update",
-)
+# What the desk does itself; the policy file must hold a rule for each. Every other rule under
+# `actions` is for a production action, which approvals.actions must know by the same name.
+DESK_ACTIONS: tuple[str, ...] = ("read", "post_summary", "create_ticket")
 
 
 @dataclass(frozen=True)
@@ -69,3 +61,7 @@ class Policy:
     customer_data_is_logged: bool
     approval_expiry_minutes: int
     source: str = ""  # the file it was read from
+
+    @property
+    def production_actions(self) -> frozenset[str]:
+        return frozenset(self.actions) - frozenset(DESK_ACTIONS)

@@ -1,4 +1,5 @@
-"""The exact parameters of a production action, from the packet's item, the catalog and the configuration.
+"""How each action's exact parameters are filled in, from the packet's item, the catalog and the
+configuration (approvals.actions says which binder serves which action).
 
 An approval is for these parameters only: they are bound to the proposal when it is made and
 shown to the approver as they will be sent. What cannot be filled in is named in `blocked`,
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -25,14 +25,6 @@ STATUSPAGE_COMPONENT_KEY = "statuspage.io/component-id"
 STATUSPAGE_NAME_KEY = "statuspage.io/display-name"
 # Values stamped when a proposal is made: they do not make two proposals different.
 VOLATILE = frozenset({"restarted_at"})
-# What a person may set when asking for an action themselves.
-REQUESTABLE = {
-    "rollback": ("target_sha",),
-    "scale": ("replicas",),
-    "status_update": ("name", "body"),
-    "flag_toggle": (),
-    "restart": (),
-}
 IMPACT = {"sev1": ("critical", "major_outage"), "sev2": ("major", "partial_outage")}
 
 
@@ -74,59 +66,78 @@ def _deploy(run: Run, target: str) -> dict:
     return {}
 
 
-def bind_action(
-    *,
-    run: Run,
-    item: dict,
-    packet: Packet | None,
-    overrides: Mapping | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> BoundAction:
-    """The service an action changes and its parameters. Reads the catalog and run evidence only."""
-    environ = os.environ if environ is None else environ
-    action, target = str(item.get("action")), str(item.get("target") or "")
-    overrides = {
-        k: v for k, v in (overrides or {}).items() if k in REQUESTABLE.get(action, ()) and v not in ("", None)
+@dataclass(frozen=True)
+class BindContext:
+    """What a binder reads: the run, the packet's item, the packet, and the environment."""
+
+    run: Run
+    target: str
+    packet: Packet | None
+    environ: Mapping[str, str]
+
+    @property
+    def base(self) -> Service:
+        return self.run.service
+
+
+def bind_rollback(ctx: BindContext) -> tuple[Service, dict]:
+    deploy = _deploy(ctx.run, ctx.target)
+    service = _service_named(str(deploy.get("service") or ""), ctx.base)
+    return service, _rollback(service, ctx.target, deploy, ctx.environ)
+
+
+def bind_scale(ctx: BindContext) -> tuple[Service, dict]:
+    service = _service_named(ctx.target, ctx.base)
+    return service, _workload(service, "scale")
+
+
+def bind_restart(ctx: BindContext) -> tuple[Service, dict]:
+    service = _service_named(ctx.target, ctx.base)
+    return service, _workload(service, "restart")
+
+
+def bind_flag_toggle(ctx: BindContext) -> tuple[Service, dict]:
+    return ctx.base, {
+        "method": "launchdarkly",
+        "flag_key": ctx.target,
+        "project": ctx.environ.get("LAUNCHDARKLY_PROJECT") or "default",
+        "environment": ctx.environ.get("LAUNCHDARKLY_ENVIRONMENT") or "production",
+        "on": False,
     }
-    base = run.service
-    if action == "rollback":
-        deploy = _deploy(run, target)
-        service = _service_named(str(deploy.get("service") or ""), base)
-        params = _rollback(service, target, deploy, environ)
-    elif action in ("scale", "restart"):
-        service = _service_named(target, base)
-        params = _workload(service, action)
-    elif action == "flag_toggle":
-        service = base
-        params = {
-            "method": "launchdarkly",
-            "flag_key": target,
-            "project": environ.get("LAUNCHDARKLY_PROJECT") or "default",
-            "environment": environ.get("LAUNCHDARKLY_ENVIRONMENT") or "production",
-            "on": False,
-        }
-    elif action == "status_update":
-        service = _service_named(target, base)
-        severity = (packet.data.get("severity") if packet else None) or run.severity
-        params = _status(service, severity)
+
+
+def bind_status_update(ctx: BindContext) -> tuple[Service, dict]:
+    service = _service_named(ctx.target, ctx.base)
+    severity = (ctx.packet.data.get("severity") if ctx.packet else None) or ctx.run.severity
+    return service, _status(service, severity)
+
+
+def set_given(params: dict, given: Mapping) -> dict:
+    """What a person set when asking, laid over the bound parameters."""
+    params.update(given)
+    return params
+
+
+def set_replicas(params: dict, given: Mapping) -> dict:
+    """A replica count a person gave: a number, and it lifts the "no replica count" block."""
+    if "replicas" not in given:
+        return params
+    try:
+        params["replicas"] = int(given["replicas"])
+    except (TypeError, ValueError):
+        params["blocked"] = "the replica count is not a number"
     else:
-        service, params = base, {"blocked": f"the desk has no executor for {action}"}
-    params.update(overrides)
-    if action == "scale" and "replicas" in overrides:
-        try:
-            params["replicas"] = int(overrides["replicas"])
-        except (TypeError, ValueError):
-            params["blocked"] = "the replica count is not a number"
-        else:
-            if params.get("blocked", "").startswith("no replica count"):
-                params.pop("blocked")
-    if (
-        action == "rollback"
-        and "target_sha" in overrides
-        and params.get("blocked", "").startswith("no commit")
-    ):
+        if params.get("blocked", "").startswith("no replica count"):
+            params.pop("blocked")
+    return params
+
+
+def set_target_sha(params: dict, given: Mapping) -> dict:
+    """A commit a person gave to go back to lifts the "no commit" block."""
+    set_given(params, given)
+    if "target_sha" in given and params.get("blocked", "").startswith("no commit"):
         params.pop("blocked")
-    return BoundAction(service=service, params=params)
+    return params
 
 
 def _rollback(service: Service, target: str, deploy: dict, environ: Mapping[str, str]) -> dict:
