@@ -1,13 +1,7 @@
 from django.contrib import admin
 
-from approvals.models import ActionProposal, AuditEntry, Outbound, ProposalApproval
+from approvals.models import ActionProposal, Outbound, ProposalApproval
 from incidentdesk.admin import ReadOnlyAdmin
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "at", "actor", "action", "run_id", "service", "touches_customer_data"]
-    list_filter = ["action", "touches_customer_data"]
 
 
 class ProposalApprovalInline(admin.TabularInline):

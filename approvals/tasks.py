@@ -6,6 +6,7 @@ import random
 from celery import shared_task
 
 from approvals.models import Outbound
+from approvals.services import ProposalRefused, proposal_execute, proposals_sweep, summary_post, ticket_create
 from incidentdesk.models import Run
 
 logger = logging.getLogger(__name__)
@@ -15,8 +16,6 @@ logger = logging.getLogger(__name__)
 def execute_proposal(proposal_id: int) -> str:
     """No task-level retry: the claim allows one execution, and the executor already retried
     transient failures within its deadline. A redelivered message finds the proposal claimed."""
-    from approvals.services import proposal_execute
-
     proposal = proposal_execute(proposal_id=proposal_id)
     if proposal is None:
         return f"proposal {proposal_id} is gone"
@@ -31,8 +30,6 @@ def _run(run_id: int) -> Run | None:
 
 @shared_task(name="approvals.post_summary", bind=True, acks_late=True, max_retries=3)
 def post_summary(self, run_id: int, actor: str = "desk") -> str:
-    from approvals.services import summary_post
-
     run = _run(run_id)
     if run is None:
         return f"run {run_id} is gone"
@@ -49,8 +46,6 @@ def post_summary(self, run_id: int, actor: str = "desk") -> str:
 @shared_task(name="approvals.open_ticket", acks_late=True)
 def open_ticket(run_id: int, actor: str) -> str:
     """No task-level retry: a create is sent once; a redelivered message finds the row claimed or sent."""
-    from approvals.services import ProposalRefused, ticket_create
-
     run = _run(run_id)
     if run is None:
         return f"run {run_id} is gone"
@@ -63,13 +58,5 @@ def open_ticket(run_id: int, actor: str) -> str:
 
 @shared_task(name="approvals.sweep", acks_late=True)
 def sweep() -> dict:
-    from approvals.services import proposals_sweep
-
     return proposals_sweep()
 
-
-@shared_task(name="approvals.audit_check", acks_late=True)
-def audit_check() -> str:
-    from approvals.audit import audit_check_full
-
-    return str(audit_check_full())

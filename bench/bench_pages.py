@@ -147,8 +147,8 @@ def bench_history(client: Client, runs: int, repeat: int) -> float:
 def bench_audit(client: Client, entries: int, repeat: int) -> float:
     """The audit page over a long trail: a whole walk (the first load, or every load before the
     walk was kept) against a page that checks only the entries added since the last walk."""
-    from approvals.audit import _digest, audit_append, audit_check_full
-    from approvals.models import AuditCheck, AuditEntry, AuditHead
+    from incidentdesk.audit import _digest, audit_append, audit_check_full
+    from incidentdesk.models import AuditCheck, AuditEntry, AuditHead
 
     start = time.perf_counter()
     base = datetime(2030, 1, 10, tzinfo=UTC)

@@ -4,7 +4,7 @@ that answers after its own delay, read through the same client and retry code as
 import os
 
 from collectors.base import Fetched, Record, Scope
-from collectors.http import json_body, make_client, request
+from incidentdesk.http import json_body, make_client, request
 
 
 class DelayedSource:

@@ -2,10 +2,9 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol, get_args
+from typing import Literal, Protocol, get_args
 
-if TYPE_CHECKING:
-    from collectors.http import Deadline
+from incidentdesk.http import Deadline, HttpError
 
 SourceName = Literal[
     "deploys",
@@ -23,25 +22,11 @@ SOURCES: tuple[str, ...] = get_args(SourceName)
 GapReason = Literal["timeout", "error", "rate_limited", "malformed", "not_found", "not_configured"]
 
 
-class SourceError(Exception):
-    """A source could not answer. `transient` ones are retried within the deadline."""
+class SourceError(HttpError):
+    """A source could not answer (the HTTP client's errors are HttpError, the parent)."""
 
-    def __init__(
-        self,
-        reason: GapReason,
-        detail: str = "",
-        *,
-        transient: bool = False,
-        retry_after: float | None = None,
-        outcome_unknown: bool = False,
-    ) -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
-        self.transient = transient
-        self.retry_after = retry_after
-        # A write that may have reached the vendor: it must be looked up, not sent again.
-        self.outcome_unknown = outcome_unknown
+    def __init__(self, reason: GapReason, detail: str = "", **kwargs) -> None:
+        super().__init__(reason, detail, **kwargs)
 
 
 class NotConfigured(SourceError):

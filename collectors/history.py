@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from collectors.base import Fetched, Record, Scope
+from incidentdesk.models import Run
 
 HISTORY_DAYS = 365
 MAX_INCIDENTS = 50
@@ -17,8 +18,6 @@ class DeskIncidentHistory:
         return cls()
 
     def fetch(self, scope: Scope, *, deadline) -> Fetched:
-        from incidentdesk.models import Run
-
         since = scope.end - timedelta(days=HISTORY_DAYS)
         runs = (
             Run.objects.filter(service__name__in=scope.names, triggered_at__gte=since)

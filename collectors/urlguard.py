@@ -3,7 +3,7 @@
 A catalog entry is data anyone with catalog access can write; fetching its URL as the desk
 would reach whatever the desk's network reaches (metadata endpoints, admin ports on
 loopback). So a URL is fetched only when its host is on the allow-list and every address
-the host resolves to is a public one. Redirects are not followed (collectors.http).
+the host resolves to is a public one. Redirects are not followed (incidentdesk.http).
 """
 
 from __future__ import annotations

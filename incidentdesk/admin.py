@@ -1,7 +1,17 @@
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
-from incidentdesk.models import Evidence, Packet, Run, Service, ServiceAlias, SourceCollection, Team, Trigger
+from incidentdesk.models import (
+    AuditEntry,
+    Evidence,
+    Packet,
+    Run,
+    Service,
+    ServiceAlias,
+    SourceCollection,
+    Team,
+    Trigger,
+)
 
 
 class ServiceAliasInline(admin.TabularInline):
@@ -66,3 +76,9 @@ class PacketAdmin(ReadOnlyAdmin):
 @admin.register(SourceCollection)
 class SourceCollectionAdmin(ReadOnlyAdmin):
     list_display = ["run", "source", "state", "reason", "item_count"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "at", "actor", "action", "run_id", "service", "touches_customer_data"]
+    list_filter = ["action", "touches_customer_data"]

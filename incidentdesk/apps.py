@@ -7,4 +7,5 @@ class IncidentDeskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from incidentdesk import checks  # noqa: F401 - registers the policy file check
+        # The checks register themselves; the tasks, so that a web process can enqueue them by name.
+        from incidentdesk import checks, tasks  # noqa: F401

@@ -3,6 +3,8 @@ import os
 from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_init
 
+from incidentdesk.policy import current_policy
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incidentdesk.settings")
 
 app = Celery("incidentdesk")
@@ -13,8 +15,6 @@ app.autodiscover_tasks()
 @worker_init.connect
 def _policy_readable(**kwargs) -> None:
     """A worker does not start on a policy file the desk cannot use (the error names its line)."""
-    from incidentdesk.policy import current_policy
-
     current_policy()
 
 

@@ -10,9 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, QueryDict
 
-from approvals.models import AuditEntry
 from incidentdesk import clock
-from incidentdesk.models import Run, Service, Team
+from incidentdesk.models import AuditEntry, Run, Service, Team
 from incidentdesk.search import runs_search
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),

@@ -192,7 +192,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(SWEEP_INTERVAL_SECONDS),
     },
     "audit-check": {
-        "task": "approvals.audit_check",
+        "task": "incidentdesk.audit_check",
         "schedule": float(AUDIT_CHECK_INTERVAL_SECONDS),
     },
 }

@@ -6,8 +6,10 @@ import time
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from incidentdesk.audit import audit_check_full
 from incidentdesk.services import collection, grouping
 from incidentdesk.services.grouping_request import grouping_request_clear, grouping_request_renew
+from incidentdesk.services.sweeper import sweep_run
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,10 @@ def finish_collection(run_id: int) -> str:
 
 @shared_task(name="incidentdesk.sweep", acks_late=True)
 def sweep() -> dict:
-    from incidentdesk.services.sweeper import sweep_run
-
     return sweep_run()
+
+
+@shared_task(name="incidentdesk.audit_check", acks_late=True)
+def audit_check() -> str:
+    """Walk the whole audit chain and keep the walk as the next anchor."""
+    return str(audit_check_full())

@@ -1,9 +1,9 @@
 import pytest
 from django.core.management import call_command
 
-from approvals.audit import audit_append, audit_chain_status, audit_check_full, audit_verify
-from approvals.models import AuditCheck, AuditEntry
-from approvals.tasks import audit_check
+from incidentdesk.audit import audit_append, audit_chain_status, audit_check_full, audit_verify
+from incidentdesk.models import AuditCheck, AuditEntry
+from incidentdesk.tasks import audit_check
 
 pytestmark = pytest.mark.django_db
 
@@ -88,8 +88,8 @@ def test_with_no_walk_yet_the_page_makes_one_and_the_beat_task_makes_more():
 
 def _rechain_from(seq: int) -> None:
     """What someone with database access would do: edit an entry, recompute every hash after it."""
-    from approvals.audit import _digest
-    from approvals.models import AuditHead
+    from incidentdesk.audit import _digest
+    from incidentdesk.models import AuditHead
 
     entries = list(AuditEntry.objects.filter(seq__gte=seq).order_by("seq"))
     prev = AuditEntry.objects.get(seq=seq - 1).hash if seq > 1 else "0" * 64
@@ -104,7 +104,7 @@ def _rechain_from(seq: int) -> None:
 
 
 def test_a_chain_cut_short_with_its_head_moved_back_is_found_by_the_next_walk():
-    from approvals.models import AuditHead
+    from incidentdesk.models import AuditHead
 
     _entries(6)
     assert audit_check_full().ok

@@ -2,7 +2,7 @@
 
 Executors are the only code that changes anything outside the desk. Each one builds plain
 `OutboundRequest`s from a proposal's bound parameters and hands them to `Executor.send`,
-which either records them (dry run) or sends them through collectors.http (one client
+which either records them (dry run) or sends them through incidentdesk.http (one client
 factory, one retry mechanism).
 
 Every send says whether the request may be resent. A write that is not idempotent is sent
@@ -24,8 +24,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 
-from collectors.base import SourceError
-from collectors.http import Deadline, json_body, make_client, request
+from incidentdesk.http import Deadline, HttpError, json_body, make_client, request
 
 USER_AGENT = "incident-desk/1.0 (+approved action executor)"
 MASK = "****"
@@ -203,12 +202,12 @@ class Executor:
                     content=content,
                     resend=resend,
                 )
-        except SourceError as exc:
+        except HttpError as exc:
             raise ExecutorError(
                 "unknown" if exc.outcome_unknown else exc.reason,
                 exc.detail or str(exc),
                 transient=exc.transient,
-                status=_status_of(exc),
+                status=exc.status,
                 requests=list(self.sent),
                 unknown=exc.outcome_unknown,
             ) from exc
@@ -263,7 +262,7 @@ class Executor:
     def json(self, response: httpx.Response) -> Any:
         try:
             return json_body(response)
-        except SourceError as exc:
+        except HttpError as exc:
             raise ExecutorError("malformed", exc.detail, requests=list(self.sent)) from exc
 
     def recorded(self, summary: str, **kwargs: Any) -> ExecutionResult:
@@ -279,11 +278,3 @@ class Executor:
         return ExecutionResult(
             ok=True, dry_run=False, summary=summary, requests=list(self.sent), response=response, **kwargs
         )
-
-
-def _status_of(exc: SourceError) -> int | None:
-    detail = exc.detail or ""
-    if detail.startswith("HTTP "):
-        code = detail[5:8]
-        return int(code) if code.isdigit() else None
-    return None

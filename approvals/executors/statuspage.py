@@ -10,7 +10,7 @@ DEFAULT_API_URL = "https://api.statuspage.io"
 class StatuspageIncident(Executor):
     """POST /v1/pages/{page}/incidents with `Authorization: OAuth <key>`.
 
-    Statuspage rate-limits with 420 (and sometimes 429) plus Retry-After; collectors.http waits
+    Statuspage rate-limits with 420 (and sometimes 429) plus Retry-After; incidentdesk.http waits
     and resends those, since the vendor did nothing. It takes no idempotency key, so the POST is
     never resent after it may have arrived: the desk looks for an unresolved incident of the
     same name opened since the request instead, and otherwise reports the outcome unknown.

@@ -19,7 +19,9 @@ from approvals.services.proposals import (
     policy_decision,
     proposal_audit,
     proposal_transition,
+    proposals_expire,
 )
+from approvals.services.queueing import execution_enqueue
 from incidentdesk import clock
 
 logger = logging.getLogger(__name__)
@@ -36,17 +38,6 @@ def executor_for(proposal: ActionProposal) -> Executor:
             "error", f"no executor for {proposal.action} by {method_of(proposal.params) or '?'}", refused=True
         )
     return cls()
-
-
-def execution_enqueue(*, proposal_id: int) -> bool:
-    from approvals.tasks import execute_proposal
-
-    try:
-        execute_proposal.delay(proposal_id)
-    except Exception as exc:  # broker down: the sweeper enqueues approved proposals again
-        logger.warning("broker unavailable, proposal %s left for the sweeper: %s", proposal_id, exc)
-        return False
-    return True
 
 
 def recheck(proposal: ActionProposal) -> str:
@@ -198,8 +189,6 @@ def _failure_text(failure: ExecutorError) -> str:
 
 def proposals_sweep() -> dict:
     """Expire stale proposals and enqueue approved ones nobody claimed (the beat task calls this)."""
-    from approvals.services.proposals import proposals_expire
-
     expired = proposals_expire()
     cutoff = clock.now() - REENQUEUE_AFTER
     stuck = list(

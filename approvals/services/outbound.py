@@ -15,31 +15,21 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 
-from approvals.audit import audit_append
 from approvals.executors import ExecutionResult, ExecutorError, GitHubIssue, JiraIssue, SlackMessage
 from approvals.models import Outbound
 from approvals.services.errors import ProposalRefused
 from approvals.services.proposals import run_scope_names
 from incidentdesk import clock
+from incidentdesk.audit import audit_append
 from incidentdesk.models import Packet, Run
 from incidentdesk.policy import ActionRequest, current_policy, decide
+from incidentdesk.queue import enqueue
 
 logger = logging.getLogger(__name__)
 TEXT_LIMIT = 2900  # a section's text must stay under Slack's 3000 characters
 HEADER_LIMIT = 150
 # A claim older than this was left by a sender that stopped (its deadline is far shorter).
 CLAIM_TTL = timedelta(minutes=5)
-
-
-def summary_enqueue(*, run_id: int, actor: str = "desk") -> bool:
-    from approvals.tasks import post_summary
-
-    try:
-        post_summary.delay(run_id, actor)
-    except Exception as exc:  # broker down: the next packet version posts again
-        logger.warning("broker unavailable, Slack post for run %s skipped: %s", run_id, exc)
-        return False
-    return True
 
 
 def run_url(run: Run) -> str:
@@ -281,10 +271,8 @@ def ticket_request(*, run: Run, user) -> Outbound:
     outbound, _ = Outbound.objects.get_or_create(
         run=run, kind=Outbound.Kind.CREATE_TICKET, defaults={"vendor": _tracker(None), "requested_by": actor}
     )
-    from approvals.tasks import open_ticket
-
     try:
-        open_ticket.delay(run.pk, actor)
+        enqueue("approvals.open_ticket", run.pk, actor)
     except Exception as exc:  # broker down: nothing was sent, the person can ask again
         logger.warning("broker unavailable, ticket for run %s not opened: %s", run.pk, exc)
         raise ProposalRefused("the task queue is unavailable; nothing was sent, ask again shortly") from exc

@@ -13,12 +13,13 @@ from django.conf import settings
 from django.db import transaction
 
 from approvals.actions import ACTIONS, bind_action
-from approvals.audit import audit_append
 from approvals.binding import params_hash
 from approvals.models import ActionProposal, ProposalApproval
 from approvals.selectors import user_may_approve, user_may_ask
 from approvals.services.errors import ApprovalNotAllowed, ProposalRefused
+from approvals.services.queueing import execution_enqueue, summary_enqueue
 from incidentdesk import clock
+from incidentdesk.audit import audit_append
 from incidentdesk.models import Packet, Run, Service
 from incidentdesk.policy import ActionRequest, Decision, current_policy, decide
 from incidentdesk.services.scope import dependencies
@@ -227,8 +228,6 @@ def proposals_sync(*, run: Run, packet: Packet) -> list[ActionProposal]:
             if successor
             else "the packet no longer lists this action",
         )
-    from approvals.services.outbound import summary_enqueue
-
     transaction.on_commit(lambda: summary_enqueue(run_id=run.pk))
     return created
 
@@ -343,8 +342,6 @@ def proposal_approve(*, proposal: ActionProposal, user, comment: str = "") -> Ac
                     username,
                     approvers=sorted(locked.approvals.values_list("user__username", flat=True)),
                 )
-                from approvals.services.execution import execution_enqueue
-
                 transaction.on_commit(lambda: execution_enqueue(proposal_id=locked.pk))
     if refusal is not None:
         raise refusal

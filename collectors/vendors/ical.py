@@ -13,8 +13,8 @@ import icalendar
 import recurring_ical_events
 
 from collectors.base import Fetched, NotConfigured, Record, Scope, SourceError
-from collectors.http import Deadline, make_client, request
 from collectors.timefmt import iso_z as _iso
+from incidentdesk.http import Deadline, make_client, request
 
 MAX_CALENDAR_BYTES = 2 * 1024 * 1024
 KINDS = ("freeze", "maintenance", "migration", "release")

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 
 from collectors.base import Fetched, NotConfigured, Record, Scope, SourceError
-from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, request
 from collectors.timefmt import iso_z as _iso
+from incidentdesk.http import MAX_BODY_BYTES, Deadline, json_body, make_client, request
 
 DEFAULT_URL = "https://app.launchdarkly.com"
 PAGE_SIZE = 20  # the audit log's maximum

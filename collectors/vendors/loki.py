@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 import httpx
 
 from collectors.base import Fetched, NotConfigured, Record, Scope, ServiceRef, SourceError
-from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, request
 from collectors.timefmt import iso_z as _iso
+from incidentdesk.http import MAX_BODY_BYTES, Deadline, HttpError, json_body, make_client, request
 
 # `{service}` is replaced with the catalog name; LogQL's own braces stay as they are.
 DEFAULT_QUERY = '{service="{service}"}'
@@ -97,7 +97,7 @@ class LokiLogs:
             for ref in scope.services:
                 try:
                     records.extend(self._service_lines(client, ref, scope, deadline, cuts))
-                except SourceError as failure:
+                except HttpError as failure:
                     if not records:
                         raise
                     note = f"stopped at logs of {ref.name}: {failure}"

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 
 from collectors.base import Fetched, NotConfigured, Record, Scope, SourceError
-from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, request
 from collectors.timefmt import iso_z as _iso
 from collectors.timefmt import parse_iso as _parse_time
+from incidentdesk.http import MAX_BODY_BYTES, Deadline, json_body, make_client, request
 
 DEFAULT_URL = "https://api.pagerduty.com"
 SERVICE_ANNOTATION = "pagerduty.com/service-id"

@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 import httpx
 
 from collectors.base import Fetched, NotConfigured, Record, Scope, ServiceRef, SourceError
-from collectors.http import MAX_BODY_BYTES, Deadline, json_body, make_client, request
 from collectors.timefmt import iso_z as _iso
 from collectors.vendors.metric_queries import queries_from_env
+from incidentdesk.http import MAX_BODY_BYTES, Deadline, HttpError, json_body, make_client, request
 
 # `{service}` is replaced with the catalog name; PromQL's own braces stay as they are.
 DEFAULT_QUERIES: dict[str, str] = {
@@ -90,7 +90,7 @@ class PrometheusMetrics:
                             max_bytes=self.max_bytes,
                         )
                         records.extend(self._records(ref, name, step, json_body(response), cuts))
-                    except SourceError as failure:
+                    except HttpError as failure:
                         if not records:
                             raise
                         note = f"stopped at {name} of {ref.name}: {failure}"

@@ -14,8 +14,8 @@ from pathlib import Path, PurePosixPath
 import httpx
 
 from collectors.base import Fetched, NotConfigured, Record, Scope, ServiceRef, SourceError
-from collectors.http import Deadline, make_client, request
 from collectors.urlguard import UrlGuard
+from incidentdesk.http import Deadline, HttpError, make_client, request
 
 MAX_RUNBOOK_BYTES = 256 * 1024
 TEXT_TYPES = ("text/markdown", "text/x-markdown", "text/plain")
@@ -60,7 +60,7 @@ class Runbooks:
                         text, truncated = self._fetch_url(client, key, deadline)
                     else:
                         text, truncated = self._read_file(key)
-                except SourceError as failure:
+                except HttpError as failure:
                     failures.append(failure)
                     problems.append(f"runbook {key} of {ref.name}: {failure}")
                     continue

@@ -13,10 +13,10 @@ from urllib.parse import quote
 import httpx
 
 from collectors.base import Fetched, NotConfigured, Record, Scope, SourceError
-from collectors.http import MAX_BODY_BYTES, Deadline, json_body, link_pages, make_client, request
 from collectors.timefmt import iso_z as _iso
 from collectors.timefmt import parse_iso as _parse_time
 from collectors.timefmt import utc as _utc
+from incidentdesk.http import MAX_BODY_BYTES, Deadline, HttpError, json_body, link_pages, make_client, request
 
 DEFAULT_URL = "https://sentry.io"
 PROJECT_ANNOTATION = "sentry.io/project-slug"
@@ -92,7 +92,7 @@ class SentryErrors:
                 try:
                     room = self.max_records - len(records)
                     issues, cut = self._issues(client, slug, start, end, room, deadline)
-                except SourceError as exc:
+                except HttpError as exc:
                     if exc.reason != "not_found":
                         raise
                     missing += 1
@@ -181,7 +181,7 @@ class SentryErrors:
         path = f"/api/0/organizations/{org}/issues/{issue}/events/latest/"
         try:
             event, _ = self._get(client, path, deadline)
-        except SourceError as exc:
+        except HttpError as exc:
             # Events outlive retention less than issues do: an issue without one is still evidence.
             if exc.reason == "not_found":
                 return {}

@@ -1,4 +1,4 @@
-"""A client for any OpenAI-compatible chat completions endpoint, through collectors/http.py.
+"""A client for any OpenAI-compatible chat completions endpoint, through incidentdesk/http.py.
 
 `chat_complete` sends one non-streaming request and returns the answer's text and token usage,
 or raises ChatError with a short code the packet can show (timeout, rate_limited, ...).
@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from collectors.base import SourceError
-from collectors.http import Deadline, make_client, request
 from collectors.redaction import redact_text
+from incidentdesk.http import Deadline, HttpError, make_client, request
 
 # One retry at most: the packet is waiting, and a second failure says enough.
 MAX_ATTEMPTS = 2
@@ -90,14 +89,14 @@ def chat_complete(
             max_attempts=MAX_ATTEMPTS,
             content=json.dumps(payload).encode(),
         )
-    except SourceError as exc:
+    except HttpError as exc:
         raise ChatError(_code(exc, refused.get("status")), _detail(exc, refused, config.api_key)) from exc
     finally:
         client.close()
     return _answer(response.content, config.model, messages)
 
 
-def _code(exc: SourceError, status: object) -> str:
+def _code(exc: HttpError, status: object) -> str:
     if exc.reason in ("timeout", "rate_limited", "malformed"):
         return exc.reason
     if status in (401, 403):
@@ -109,7 +108,7 @@ def _code(exc: SourceError, status: object) -> str:
     return "unreachable"
 
 
-def _detail(exc: SourceError, refused: dict, api_key: str) -> str:
+def _detail(exc: HttpError, refused: dict, api_key: str) -> str:
     # Providers echo a refused key in their messages; neither it nor anything else sensitive is kept.
     text = f"{exc.detail} {refused.get('message') or ''}".strip()
     if api_key:

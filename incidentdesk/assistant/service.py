@@ -14,15 +14,14 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.test.utils import override_settings
 
-from approvals.audit import audit_append
-from approvals.models import AuditEntry
 from collectors.redaction import redact_text
 from incidentdesk.analysis.runbooks import parse_sections
 from incidentdesk.assistant import guard
 from incidentdesk.assistant.client import ChatConfig, ChatError, chat_complete
 from incidentdesk.assistant.prompt import ANSWER_MAX_TOKENS, RunbookText, build_messages, parse_answer
 from incidentdesk.assistant.section import LIMITS, empty_section, with_section, without_section
-from incidentdesk.models import Run
+from incidentdesk.audit import audit_append
+from incidentdesk.models import AuditEntry, Run
 
 log = logging.getLogger(__name__)
 

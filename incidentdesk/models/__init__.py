@@ -1,8 +1,12 @@
+from incidentdesk.models.audit import AuditCheck, AuditEntry, AuditHead
 from incidentdesk.models.catalog import Service, ServiceAlias, Team
 from incidentdesk.models.evidence import Evidence, Packet, SourceCollection
 from incidentdesk.models.runs import Run, RunEvent, RunKey, Trigger
 
 __all__ = [
+    "AuditCheck",
+    "AuditEntry",
+    "AuditHead",
     "Evidence",
     "Packet",
     "Run",

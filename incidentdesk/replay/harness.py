@@ -11,6 +11,7 @@ from django.test import Client
 from collectors.registry import backend
 from collectors.replay import replay_backend
 from incidentdesk import clock
+from incidentdesk.celery import app
 from incidentdesk.models import RunEvent, Trigger
 from incidentdesk.replay.scenario import ScenarioError, parse_time, scenario_check
 from incidentdesk.replay.signing import body_bytes, new_secret, sign
@@ -33,8 +34,6 @@ def _env(name: str, value: str):
 
 def replay_scenario(scenario: dict) -> dict:
     """Replay one scenario and return its packet. Raises ScenarioError when it cannot be replayed."""
-    from incidentdesk.celery import app
-
     scenario_check(scenario)
     now = parse_time(scenario["now"], "now")
     trigger = scenario["trigger"]

@@ -12,6 +12,9 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.models import Group
+
+from incidentdesk.models import Run, Service, Team, Trigger
 
 MARKER = "INCIDENTDESK_REPLAY_DB"
 
@@ -49,10 +52,6 @@ def prepare_database() -> None:
 
 def reset_between_scenarios() -> None:
     """Forget the previous scenario's runs and catalog (only ever in the throwaway database)."""
-    from django.contrib.auth.models import Group
-
-    from incidentdesk.models import Run, Service, Team, Trigger
-
     if not is_isolated():
         raise RuntimeError("refusing to reset a database that is not a replay's own")
     Trigger.objects.all().delete()

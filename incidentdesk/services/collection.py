@@ -11,14 +11,16 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 
-from approvals.audit import audit_append
 from collectors.base import SOURCES, Fetched, NotConfigured, SourceError
-from collectors.http import Deadline
 from collectors.redaction import redact_record
 from collectors.registry import connectors_for
 from incidentdesk import clock
+from incidentdesk.audit import audit_append
+from incidentdesk.http import Deadline, HttpError
 from incidentdesk.models import Evidence, Run, SourceCollection
 from incidentdesk.policy import current_policy
+from incidentdesk.queue import enqueue
+from incidentdesk.services.packets import packet_build
 from incidentdesk.services.scope import read_decision, record_services, run_scope
 
 logger = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ def _unconfigured_sources() -> dict[str, SourceError]:
     for source in SOURCES:
         try:
             connectors_for(source)
-        except SourceError as exc:
+        except HttpError as exc:
             if exc.reason == "not_configured":
                 missing[source] = exc
         except Exception:  # a connector that cannot even be built: its task records the error
@@ -71,17 +73,15 @@ def _unconfigured_sources() -> dict[str, SourceError]:
 
 def collection_enqueue(*, run_id: int, sources: list[str] | None = None) -> bool:
     """Queue the collection of `sources` (by default every one still waiting) and the run's deadline."""
-    from incidentdesk.tasks import collect_source, finish_collection
-
     if sources is None:
         sources = list(SourceCollection.objects.filter(run_id=run_id, state=SourceCollection.State.WAITING)
                        .values_list("source", flat=True))
     try:
         for source in sources:
-            collect_source.delay(run_id, source)
+            enqueue("incidentdesk.collect_source", run_id, source)
         # With nothing to wait for, the packet is built at once (and not in the caller's task).
         countdown = settings.COLLECT_RUN_DEADLINE_SECONDS if sources else 0
-        finish_collection.apply_async((run_id,), countdown=countdown)
+        enqueue("incidentdesk.finish_collection", run_id, countdown=countdown)
     except Exception as exc:  # broker down: the sweeper re-enqueues runs still waiting
         logger.warning("broker unavailable, collection of run %s left for the sweeper: %s", run_id, exc)
         return False
@@ -120,7 +120,7 @@ def source_collect(*, run_id: int, source: str) -> str:
         return "no service"
     try:
         fetched = _fetch(source, scope)
-    except SourceError as exc:
+    except HttpError as exc:
         _finish(collection, failed=exc)
         _read_failed_audit(run_id=run.pk, service=scope.service, source=source, exc=exc)
         return f"gap: {exc.reason}"
@@ -141,7 +141,7 @@ def source_collect(*, run_id: int, source: str) -> str:
     return f"{stored} records"
 
 
-def _read_failed_audit(*, run_id: int, service: str, source: str, exc: SourceError) -> None:
+def _read_failed_audit(*, run_id: int, service: str, source: str, exc: HttpError) -> None:
     audit_append(actor="desk", action="source.read_failed", run_id=run_id, service=service,
                  detail={"source": source, "reason": exc.reason, "detail": exc.detail[:500]})
 
@@ -154,7 +154,7 @@ def _fetch(source: str, scope) -> Fetched:
         deadline = Deadline.after(settings.COLLECT_SOURCE_DEADLINE_SECONDS)
         try:
             part = connector.fetch(scope, deadline=deadline)
-        except SourceError as exc:
+        except HttpError as exc:
             errors.append(exc)
             continue
         merged.records.extend(part.records)
@@ -203,8 +203,6 @@ def _finish(collection: SourceCollection, failed: SourceError | None = None) -> 
 
 def collection_maybe_complete(*, run_id: int, deadline_passed: bool = False) -> bool:
     """Build the packet when every source has finished, or when the run's deadline has passed."""
-    from incidentdesk.services.packets import packet_build
-
     with transaction.atomic():
         run = Run.objects.select_for_update().get(pk=run_id)
         pending = run.collections.exclude(

@@ -8,12 +8,13 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 
-from approvals.audit import audit_append
 from incidentdesk import clock
+from incidentdesk.audit import audit_append
 from incidentdesk.intake.events import TriggerEvent
 from incidentdesk.intake.normalisers import normalise
 from incidentdesk.models import Run, RunEvent, RunKey, Service, ServiceAlias, Trigger
 from incidentdesk.rows import rows_insert, rows_update
+from incidentdesk.services.collection import collection_start
 
 logger = logging.getLogger(__name__)
 MAX_SYMPTOMS = 20
@@ -236,8 +237,6 @@ def _tokens(text: str) -> list[str]:
 
 
 def _run_open(trigger: Trigger, event: TriggerEvent, service: Service | None) -> Run:
-    from incidentdesk.services.collection import collection_start
-
     now = clock.now()
     team = service.team if service else None
     started = event.started_at

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from incidentdesk.celery import app
+from incidentdesk.queue import enqueue
+
 if TYPE_CHECKING:
     import redis
 
@@ -32,8 +35,6 @@ _trusted_until = 0.0  # time.monotonic() until which this process trusts the key
 
 
 def _broker_redis() -> "redis.Redis | None":
-    from incidentdesk.celery import app
-
     if app.conf.task_always_eager:
         return None
     url = app.conf.broker_url or ""
@@ -54,8 +55,6 @@ def _broker_redis() -> "redis.Redis | None":
 def grouping_request() -> bool:
     """Queue a grouping task unless one is queued or running already. False when the broker is down."""
     global _trusted_until
-    from incidentdesk.tasks import process_triggers
-
     asked_at = time.monotonic()
     if asked_at < _trusted_until:
         return True
@@ -64,7 +63,7 @@ def grouping_request() -> bool:
         # Without Redis (tasks in process, another broker) every webhook queues its task.
         if client is None or client.set(GROUPING_REQUESTED_KEY, "1", nx=True, ex=GROUPING_REQUESTED_SECONDS):
             try:
-                process_triggers.delay()
+                enqueue("incidentdesk.process_triggers")
             except Exception:
                 if client is not None:
                     client.delete(GROUPING_REQUESTED_KEY)

@@ -7,14 +7,15 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 
-from approvals.audit import audit_append
-from approvals.services import proposals_sync
+from incidentdesk import clock
 from incidentdesk.analysis.inputs import EvidenceItem, Gap, Report, RunFacts
 from incidentdesk.analysis.packet import build_packet
 from incidentdesk.assistant.service import assistant_annotate
+from incidentdesk.audit import audit_append
 from incidentdesk.models import Evidence, Packet, Run, Service, SourceCollection
 from incidentdesk.policy import current_policy
 from incidentdesk.services.scope import dependencies
+from incidentdesk.signals import packet_stored
 
 
 def catalog_snapshot(run: Run) -> dict:
@@ -113,8 +114,6 @@ def packet_build(*, run: Run) -> Packet:
     Side effects: a Packet row when the content changed; the run's severity candidate and first
     seen; proposals for its approval items; an audit entry.
     """
-    from incidentdesk import clock
-
     evidence = list(run.evidence.order_by("source", "observed_at", "pk"))
     complete = not run.collections.exclude(
         state__in=[SourceCollection.State.DONE, SourceCollection.State.FAILED]
@@ -144,7 +143,7 @@ def _packet_store(run: Run, data: dict, evidence_ids: list[int], complete: bool)
         text=data.get("text", ""), evidence_ids=evidence_ids, complete=complete,
     )
     _run_follow_packet(run, data)
-    proposals_sync(run=run, packet=packet)
+    packet_stored.send(sender=Packet, run=run, packet=packet)
     audit_append(
         actor="desk", action="packet.built", run_id=run.pk, service=data.get("service") or "",
         detail={"version": packet.version, "hash": content_hash, "evidence": len(evidence_ids), "complete": complete},

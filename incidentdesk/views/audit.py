@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from approvals.audit import audit_chain_status
+from incidentdesk.audit import audit_chain_status
 from incidentdesk.selectors import AuditFilters, audit_actions, audit_entries_for, run_get_for
 
 PAGE_SIZE = 100

@@ -10,9 +10,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from approvals.audit import audit_verify
-from approvals.models import ActionProposal, AuditEntry
+from approvals.models import ActionProposal
 from approvals.services import execution, proposals_sync
+from incidentdesk.audit import audit_verify
+from incidentdesk.models import AuditEntry
 from tests.approvals.builders import FakeExecutor, packet_add, rollback_item, run_create
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

@@ -7,10 +7,11 @@ import pytest
 import respx
 from django.conf import settings
 
-from approvals.audit import audit_verify
 from approvals.executors import SlackMessage
-from approvals.models import ActionProposal, AuditEntry, Outbound
+from approvals.models import ActionProposal, Outbound
 from approvals.services import summary_post
+from incidentdesk.audit import audit_verify
+from incidentdesk.models import AuditEntry
 from tests.approvals.builders import packet_add, rollback_item, run_create
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from approvals.audit import audit_verify
-from approvals.models import ActionProposal, AuditEntry
+from approvals.models import ActionProposal
 from approvals.services import (
     ApprovalNotAllowed,
     ProposalRefused,
@@ -18,6 +17,8 @@ from approvals.services import (
     proposals_sync,
 )
 from incidentdesk import clock
+from incidentdesk.audit import audit_verify
+from incidentdesk.models import AuditEntry
 from tests.approvals.builders import SHA_BAD, SHA_GOOD, FakeExecutor, packet_add, rollback_item, run_create
 
 pytestmark = pytest.mark.django_db

@@ -21,8 +21,9 @@ from approvals.executors import (
     SlackMessage,
     StatuspageIncident,
 )
-from approvals.models import ActionProposal, AuditEntry, Outbound
+from approvals.models import ActionProposal, Outbound
 from approvals.services import proposal_approve, proposal_execute, proposals_sync, summary_post, ticket_create
+from incidentdesk.models import AuditEntry
 from tests.approvals.builders import packet_add, rollback_item, run_create
 from tests.approvals.test_executors import ENV, GH, JIRA, KEY, ROLLBACK, SLACK, SP, STATUS
 

@@ -6,9 +6,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from approvals.models import ActionProposal, AuditEntry, Outbound
+from approvals.models import ActionProposal, Outbound
 from approvals.services import proposals_sync
 from incidentdesk import clock
+from incidentdesk.models import AuditEntry
 from tests.approvals.builders import packet_add, rollback_item, run_create
 
 pytestmark = pytest.mark.django_db

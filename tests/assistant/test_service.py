@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from approvals.models import AuditEntry
 from incidentdesk.analysis.render import render_text
 from incidentdesk.assistant.prompt import DATA_CLOSE, DATA_OPEN, data_in
 from incidentdesk.assistant.section import HEADING, without_section
 from incidentdesk.assistant.service import assistant_annotate
+from incidentdesk.models import AuditEntry
 from tests.assistant.conftest import scenario
 from tests.assistant.fake_llm import Reply, api_error, completion
 

@@ -4,10 +4,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from approvals.models import AuditEntry
 from collectors.base import SOURCES, Fetched, NotConfigured, Record, SourceError
 from collectors.registry import backend
-from incidentdesk.models import Evidence, Run, SourceCollection
+from incidentdesk.models import AuditEntry, Evidence, Run, SourceCollection
 from incidentdesk.services.collection import collection_maybe_complete, source_collect
 from tests.intake.test_intake_flow import pagerduty
 
@@ -192,7 +191,8 @@ class Unconfigured(Answers):
 def test_a_source_with_no_connector_configured_is_a_gap_from_the_start_and_gets_no_task(
         hooks, catalog, monkeypatch, django_capture_on_commit_callbacks):
     queued, deadlines = [], []
-    monkeypatch.setattr("incidentdesk.tasks.collect_source.delay", lambda run_id, source: queued.append(source))
+    monkeypatch.setattr("incidentdesk.tasks.collect_source.apply_async",
+                        lambda args, countdown: queued.append(args[1]))
     monkeypatch.setattr("incidentdesk.tasks.finish_collection.apply_async",
                         lambda args, countdown: deadlines.append(countdown))
     answers = Unconfigured({"runbooks", "feature_flags"})
@@ -216,7 +216,8 @@ def test_a_source_with_no_connector_configured_is_a_gap_from_the_start_and_gets_
 def test_a_run_with_no_source_configured_gets_its_packet_without_any_collection_task(
         hooks, catalog, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
-    monkeypatch.setattr("incidentdesk.tasks.collect_source.delay", lambda run_id, source: queued.append(source))
+    monkeypatch.setattr("incidentdesk.tasks.collect_source.apply_async",
+                        lambda args, countdown: queued.append(args[1]))
     with django_capture_on_commit_callbacks(execute=True):
         run = open_run(hooks, Unconfigured(set(SOURCES)))
     assert queued == []

@@ -29,7 +29,7 @@ def broker(monkeypatch):
     clock = Clock()
     monkeypatch.setattr(request.time, "monotonic", clock)
     queued = []
-    monkeypatch.setattr(process_triggers, "delay", lambda: queued.append(clock.now))
+    monkeypatch.setattr(process_triggers, "apply_async", lambda args, countdown: queued.append(clock.now))
     client = request._broker_redis()
     client.delete(request.GROUPING_REQUESTED_KEY)
     yield clock, queued, client

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from collectors.http import MAX_BODY_BYTES
 from incidentdesk import clock
+from incidentdesk.http import MAX_BODY_BYTES
 from incidentdesk.models import Evidence, Run, Service, SourceCollection
 from incidentdesk.services.collection import collection_maybe_complete, collection_start, source_collect
 

@@ -10,9 +10,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from approvals.models import AuditEntry
 from approvals.services.outbound import packet_message
-from incidentdesk.models import Packet, Run, RunEvent, Trigger
+from incidentdesk.models import AuditEntry, Packet, Run, RunEvent, Trigger
 from incidentdesk.services.grouping import triggers_process_pending
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import httpx
 
 from collectors.base import NotConfigured, Record, SourceError
-from collectors.http import MAX_BODY_BYTES, make_client
+from incidentdesk.http import MAX_BODY_BYTES, make_client
 
 _SITE = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)+$")
 

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 import httpx
 
 from collectors.base import Fetched, Record, Scope, ServiceRef, SourceError
-from collectors.http import MAX_BODY_BYTES, Deadline, json_body, request
 from collectors.timefmt import iso_z as _iso
 from collectors.vendors.datadog.client import Cut, DatadogConfig, DatadogConnector, parse_time, stopped_note
+from incidentdesk.http import MAX_BODY_BYTES, Deadline, HttpError, json_body, request
 
 _LOG_LEVELS = {
     "emergency": "critical",
@@ -62,7 +62,7 @@ class DatadogLogs(DatadogConnector):
             for ref in scope.services:
                 try:
                     records.extend(self._service_logs(client, ref, scope, deadline, cut))
-                except SourceError as failure:
+                except HttpError as failure:
                     note = stopped_note(records, failure, f"logs of {ref.name}")
                     return Fetched(
                         records, truncated=bool(cut.parts), note="; ".join(filter(None, [note, cut.note]))

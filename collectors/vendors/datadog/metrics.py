@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 import httpx
 
 from collectors.base import Fetched, Record, Scope, ServiceRef, SourceError
-from collectors.http import MAX_BODY_BYTES, Deadline, json_body, request
 from collectors.timefmt import iso_z as _iso
 from collectors.vendors.datadog.client import Cut, DatadogConfig, DatadogConnector, parse_time, stopped_note
 from collectors.vendors.metric_queries import queries_from_env
+from incidentdesk.http import MAX_BODY_BYTES, Deadline, HttpError, json_body, request
 
 # `{service}` is replaced with the catalog name; Datadog's own braces stay as they are.
 DEFAULT_QUERIES: dict[str, str] = {
@@ -72,7 +72,7 @@ class DatadogMetrics(DatadogConnector):
                             max_bytes=self.max_bytes,
                         )
                         records.extend(self._series_records(ref, name, json_body(response), cut))
-                    except SourceError as failure:
+                    except HttpError as failure:
                         note = stopped_note(records, failure, f"{name} of {ref.name}")
                         return Fetched(
                             records, truncated=bool(cut.parts), note="; ".join(filter(None, [note, cut.note]))

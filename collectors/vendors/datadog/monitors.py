@@ -9,7 +9,6 @@ from collections.abc import Mapping
 import httpx
 
 from collectors.base import Fetched, Record, Scope, ServiceRef, SourceError
-from collectors.http import MAX_BODY_BYTES, Deadline, json_body, request
 from collectors.timefmt import iso_z as _iso
 from collectors.vendors.datadog.client import (
     Cut,
@@ -18,6 +17,7 @@ from collectors.vendors.datadog.client import (
     parse_time,
     stopped_note,
 )
+from incidentdesk.http import MAX_BODY_BYTES, Deadline, HttpError, json_body, request
 
 _METRIC_IN_QUERY = re.compile(r"([A-Za-z][\w.]*)\{")
 
@@ -60,7 +60,7 @@ class DatadogMonitors(DatadogConnector):
             for ref in scope.services:
                 try:
                     records.extend(self._service_monitors(client, ref, deadline, cut))
-                except SourceError as failure:
+                except HttpError as failure:
                     note = stopped_note(records, failure, f"monitors of {ref.name}")
                     return Fetched(
                         records, truncated=bool(cut.parts), note="; ".join(filter(None, [note, cut.note]))

@@ -8,11 +8,11 @@ from typing import Any
 import httpx
 
 from collectors.base import Fetched, Record, Scope, ServiceRef, SourceError
-from collectors.http import Deadline
 from collectors.timefmt import iso_z as iso
 from collectors.timefmt import parse_iso as parse_time
 from collectors.timefmt import utc as _utc
 from collectors.vendors.github.reader import ENVIRONMENT, SHAPE_ERRORS, GitHubReader
+from incidentdesk.http import Deadline, HttpError
 
 _FAILED = {"failure", "error"}
 
@@ -157,7 +157,7 @@ class GitHubDeploys(GitHubReader):
     def _pull_request(self, client: httpx.Client, repo: str, sha: str, deadline: Deadline) -> int | None:
         try:
             pulls, _ = self._get(client, f"/repos/{repo}/commits/{sha}/pulls", deadline)
-        except SourceError as exc:
+        except HttpError as exc:
             # A sha GitHub no longer has (force-pushed away) answers 404 or 422: no PR, not a failure.
             if gone(exc):
                 return None
@@ -167,7 +167,7 @@ class GitHubDeploys(GitHubReader):
         return next((int(p["number"]) for p in pulls if p.get("merged_at")), None)
 
 
-def gone(exc: SourceError) -> bool:
+def gone(exc: HttpError) -> bool:
     """GitHub no longer has the commit (force-pushed away, or unrelated histories): 404 or 422."""
     return exc.reason == "not_found" or exc.detail.startswith("HTTP 422")
 

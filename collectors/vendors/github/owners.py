@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from collectors.base import SourceError
-from collectors.http import Deadline
 from collectors.vendors.ownership import codeowners_lookup
+from incidentdesk.http import Deadline, HttpError
 
 if TYPE_CHECKING:
     from collectors.vendors.github.reader import GitHubReader
@@ -48,7 +47,7 @@ class RepoOwners:
                 response = self.reader._send(
                     self.client, f"/repos/{self.repo}/contents/{path}", self.deadline, headers={"Accept": RAW}
                 )
-            except SourceError as exc:
+            except HttpError as exc:
                 if exc.reason == "not_found":
                     continue
                 # Owners only enrich the changes: without them the changes still stand.

@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 
 from collectors.base import Fetched, Record, Scope, ServiceRef, SourceError
-from collectors.http import Deadline
 from collectors.timefmt import iso_z as iso
 from collectors.timefmt import parse_iso as parse_time
 from collectors.timefmt import utc as _utc
 from collectors.vendors.github.deploys import GitHubDeploys, gone
 from collectors.vendors.github.owners import RepoOwners
 from collectors.vendors.github.reader import SHAPE_ERRORS, GitHubReader
+from incidentdesk.http import Deadline, HttpError
 
 # GitHub lists at most this many files of a comparison, on its first page only.
 COMPARE_MAX_FILES = 300
@@ -147,7 +147,7 @@ class GitHubPullRequests(GitHubReader):
             deploys, more = self.deploys.deployments(
                 client, repo, ref, start, end, self.deploys.max_records, deadline
             )
-        except SourceError as exc:
+        except HttpError as exc:
             # The deploys source reports its own gap; the pull requests already read still stand.
             cuts.append(f"{repo}: deployments not read ({exc}); direct pushes not compared")
             return
@@ -165,7 +165,7 @@ class GitHubPullRequests(GitHubReader):
                 return
             try:
                 record = self._compare(client, repo, ref, deploy, deadline, cuts, notes, owners)
-            except SourceError as exc:
+            except HttpError as exc:
                 if gone(exc):
                     span = short_span(d["previous_sha"], d["sha"])
                     notes.append(f"{repo} deploy {d['id']}: cannot compare {span}, GitHub no longer has it")

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
-from collectors.http import MAX_BODY_BYTES, Deadline, json_body, link_pages, make_client, request
+from incidentdesk.http import MAX_BODY_BYTES, Deadline, HttpError, json_body, link_pages, make_client, request
 
 DEFAULT_API_URL = "https://api.github.com"
 ENVIRONMENT = "production"
@@ -103,7 +103,7 @@ class GitHubReader:
         for repo, ref in repos:
             try:
                 read(repo, ref)
-            except SourceError as exc:
+            except HttpError as exc:
                 if exc.reason != "not_found":
                     raise
                 missing += 1

@@ -4,7 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from approvals.audit import audit_check_full
+from incidentdesk.audit import audit_check_full
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 import httpx
 import pytest
 
-from collectors import http
+from incidentdesk import http
 
 
 @pytest.fixture

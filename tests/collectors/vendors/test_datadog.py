@@ -5,8 +5,7 @@ import httpx
 import pytest
 import respx
 
-from collectors.base import NotConfigured, Scope, SourceError
-from collectors.http import Deadline
+from collectors.base import NotConfigured, Scope
 from collectors.vendors.datadog import (
     DEFAULT_QUERIES,
     DatadogConfig,
@@ -15,6 +14,7 @@ from collectors.vendors.datadog import (
     DatadogMonitors,
     monitor_metric,
 )
+from incidentdesk.http import Deadline, HttpError
 from tests.collectors.vendors.recorded import fixture, scope_of
 
 API = "https://api.datadoghq.eu"
@@ -163,7 +163,7 @@ def test_metrics_honour_x_ratelimit_reset_on_429(router, transport, waits):
 def test_metrics_give_up_rate_limited_when_the_reset_is_past_the_deadline(router, transport, waits):
     router.get("/api/v1/query").respond(429, headers={"X-RateLimit-Reset": "30"})
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         error_rate_only(transport).fetch(scope("checkout"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "rate_limited"
@@ -174,7 +174,7 @@ def test_metrics_give_up_rate_limited_when_the_reset_is_past_the_deadline(router
 def test_metrics_refused_credentials_are_permanent(router, transport, waits, status):
     route = router.get("/api/v1/query").respond(status, json={"errors": ["Forbidden"]})
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         error_rate_only(transport).fetch(scope("checkout"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "error"
@@ -185,7 +185,7 @@ def test_metrics_refused_credentials_are_permanent(router, transport, waits, sta
 def test_metrics_time_out(router, transport, waits):
     router.get("/api/v1/query").mock(side_effect=httpx.ReadTimeout("read timed out"))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         error_rate_only(transport).fetch(scope("checkout"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "timeout"
@@ -212,7 +212,7 @@ def test_metrics_keep_what_was_read_when_a_later_service_fails(router, transport
 def test_metrics_malformed_answers_are_reported_as_malformed(router, transport, body):
     router.get("/api/v1/query").respond(200, content=body)
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         error_rate_only(transport).fetch(scope("checkout"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
@@ -221,7 +221,7 @@ def test_metrics_malformed_answers_are_reported_as_malformed(router, transport, 
 def test_metrics_refuse_an_oversized_answer(router, transport):
     router.get("/api/v1/query").respond(json=fixture("datadog_query_error_rate.json"))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         error_rate_only(transport, max_bytes=200).fetch(scope("checkout"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
@@ -343,7 +343,7 @@ def test_monitors_stop_at_the_cap(router, transport):
 def test_monitors_not_a_list_is_malformed(router, transport):
     router.get("/api/v1/monitor").respond(json={"errors": []})
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         DatadogMonitors(CONFIG, transport=transport).fetch(scope("checkout"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
@@ -432,7 +432,7 @@ def test_logs_event_without_timestamp_is_malformed(router, transport):
     del page["data"][0]["attributes"]["timestamp"]
     router.post("/api/v2/logs/events/search").respond(json=page)
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         DatadogLogs(CONFIG, transport=transport).fetch(scope("checkout"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
@@ -441,7 +441,7 @@ def test_logs_event_without_timestamp_is_malformed(router, transport):
 def test_logs_refused_credentials_are_permanent(router, transport, waits):
     route = router.post("/api/v2/logs/events/search").respond(403, json={"errors": ["Forbidden"]})
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         DatadogLogs(CONFIG, transport=transport).fetch(scope("checkout"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "error"

@@ -6,9 +6,9 @@ import httpx
 import pytest
 import respx
 
-from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
-from collectors.http import Deadline
+from collectors.base import NotConfigured, Scope, ServiceRef
 from collectors.vendors.github import GitHubDeploys, GitHubPullRequests, _outcome
+from incidentdesk.http import Deadline, HttpError
 from tests.collectors.vendors.recorded import fixture, scope_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -191,7 +191,7 @@ def test_deployment_status_maps_github_states(states, expected):
 def test_deploys_time_out_after_retrying_within_the_deadline(router, sleeps):
     route = router.get(f"{REPO}/deployments").mock(side_effect=httpx.ReadTimeout("read timed out"))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         deploys(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "timeout"
@@ -232,7 +232,7 @@ def test_an_exhausted_primary_rate_limit_waits_for_the_reset_it_announces(router
         httpx.Response(403, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}, json={}),
     ]
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         deploys(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     # The reset is an hour away, past the deadline: give up now rather than hammer the API.
@@ -245,7 +245,7 @@ def test_an_exhausted_primary_rate_limit_waits_for_the_reset_it_announces(router
 def test_deploys_refused_or_missing_are_permanent_and_not_retried(router, sleeps, status, reason):
     route = router.get(f"{REPO}/deployments").respond(status, json={"message": "Bad credentials"})
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         deploys(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == reason
@@ -265,7 +265,7 @@ def test_deploys_refused_or_missing_are_permanent_and_not_retried(router, sleeps
 def test_deploys_malformed_answers_are_reported_as_malformed(router, sleeps, response):
     router.get(f"{REPO}/deployments").mock(return_value=response)
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         deploys(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
@@ -274,7 +274,7 @@ def test_deploys_malformed_answers_are_reported_as_malformed(router, sleeps, res
 def test_deploys_refuse_an_oversized_answer(router, sleeps):
     router.get(f"{REPO}/deployments").respond(json=fixture("github_deployments_page1.json") * 50)
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         deploys(router, sleeps, max_bytes=4096).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
@@ -287,7 +287,7 @@ def test_a_next_link_to_another_host_is_not_followed(router, sleeps):
         headers={"Link": '<https://evil.example/steal?page=2>; rel="next"'},
     )
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         deploys(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
@@ -462,7 +462,7 @@ def test_pull_request_patches_and_count_are_capped_and_marked_truncated(router, 
 def test_pull_requests_time_out_after_retrying(router, sleeps):
     route = router.get(f"{REPO}/pulls").mock(side_effect=httpx.ConnectTimeout("connect timed out"))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "timeout"
@@ -487,7 +487,7 @@ def test_pull_requests_with_a_file_missing_its_counts_are_malformed(router, slee
     routes = mock_pulls(router)
     routes["files4790"].respond(json=[{"filename": "billing/retry.py", "status": "modified"}])
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
@@ -496,7 +496,7 @@ def test_pull_requests_with_a_file_missing_its_counts_are_malformed(router, slee
 def test_pull_requests_refused_credentials_are_not_retried(router, sleeps):
     route = router.get(f"{REPO}/pulls").respond(401, json={"message": "Bad credentials"})
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         pulls(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "error"

@@ -5,9 +5,9 @@ import httpx
 import pytest
 import respx
 
-from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
-from collectors.http import Deadline
+from collectors.base import NotConfigured, Scope, ServiceRef
 from collectors.vendors.ical import ICalChangeCalendar
+from incidentdesk.http import Deadline, HttpError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FEED = FIXTURES / "ical_changes.ics"
@@ -152,7 +152,7 @@ def test_a_feed_refusing_credentials_is_permanent(waits):
     route = router.get(FEED_URL).respond(401)
     connector = ICalChangeCalendar(url=FEED_URL, transport=httpx.MockTransport(router.handler))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         connector.fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "error"
@@ -163,21 +163,21 @@ def test_text_that_is_not_a_calendar_is_malformed(tmp_path):
     path = tmp_path / "changes.ics"
     path.write_text("<html>sign in</html>")
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         ICalChangeCalendar(path=path).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
 
 
 def test_an_oversized_calendar_file_is_refused(tmp_path):
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         ICalChangeCalendar(path=FEED, max_bytes=100).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
 
 
 def test_a_missing_calendar_file_is_not_found(tmp_path):
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         ICalChangeCalendar(path=tmp_path / "nope.ics").fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "not_found"

@@ -7,9 +7,9 @@ import httpx
 import pytest
 import respx
 
-from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
-from collectors.http import Deadline
+from collectors.base import NotConfigured, Scope, ServiceRef
 from collectors.vendors.launchdarkly import LaunchDarklyFlagChanges
+from incidentdesk.http import Deadline, HttpError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LD = "https://app.launchdarkly.com"
@@ -161,7 +161,7 @@ def test_project_and_environment_shape_the_resource_spec(router, sleeps):
 def test_audit_log_times_out_after_retrying_within_the_deadline(router, sleeps):
     route = router.get(AUDIT).mock(side_effect=httpx.ReadTimeout("read timed out"))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         connector(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "timeout"
@@ -215,7 +215,7 @@ def test_a_429_without_retry_after_waits_until_the_millisecond_reset(router, sle
 def test_refused_or_missing_are_permanent_and_not_retried(router, sleeps, status, reason):
     route = router.get(AUDIT).respond(status, json={"code": "unauthorized", "message": "Invalid account ID"})
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         connector(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == reason
@@ -235,7 +235,7 @@ def test_refused_or_missing_are_permanent_and_not_retried(router, sleeps, status
 def test_malformed_answers_are_reported_as_malformed(router, sleeps, response):
     router.get(AUDIT).mock(return_value=response)
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         connector(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
@@ -244,7 +244,7 @@ def test_malformed_answers_are_reported_as_malformed(router, sleeps, response):
 def test_an_oversized_answer_is_refused(router, sleeps):
     router.get(AUDIT).respond(json=page(items() * 5))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         connector(router, sleeps, max_bytes=8192).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"

@@ -6,9 +6,9 @@ import httpx
 import pytest
 import respx
 
-from collectors.base import NotConfigured, Scope, SourceError
-from collectors.http import Deadline
+from collectors.base import NotConfigured, Scope
 from collectors.vendors.loki import LokiLogs
+from incidentdesk.http import Deadline, HttpError
 from tests.collectors.vendors.recorded import fixture, scope_of
 
 BASE = "http://loki.test:3100"
@@ -191,7 +191,7 @@ def test_a_429_waits_as_long_as_retry_after_says(router, transport, waits):
 def test_refused_credentials_are_permanent(router, transport, waits, status):
     route = router.get("/loki/api/v1/query_range").respond(status, text="no org id")
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         LokiLogs(BASE, transport=transport).fetch(scope("checkout"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "error"
@@ -201,7 +201,7 @@ def test_refused_credentials_are_permanent(router, transport, waits, status):
 def test_a_timeout_is_reported_as_a_timeout(router, transport, waits):
     router.get("/loki/api/v1/query_range").mock(side_effect=httpx.ReadTimeout("slow"))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         LokiLogs(BASE, transport=transport).fetch(scope("checkout"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "timeout"
@@ -223,7 +223,7 @@ def test_a_timeout_is_reported_as_a_timeout(router, transport, waits):
 def test_malformed_answers_are_reported_as_malformed(router, transport, content):
     router.get("/loki/api/v1/query_range").respond(200, content=content)
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         LokiLogs(BASE, transport=transport).fetch(scope("checkout"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
@@ -232,7 +232,7 @@ def test_malformed_answers_are_reported_as_malformed(router, transport, content)
 def test_an_oversized_answer_is_refused(router, transport):
     router.get("/loki/api/v1/query_range").respond(json=fixture("loki_query_range_page1.json"))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         LokiLogs(BASE, max_bytes=100, transport=transport).fetch(
             scope("checkout"), deadline=Deadline.after(5)
         )

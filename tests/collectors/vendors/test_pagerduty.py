@@ -4,9 +4,9 @@ import httpx
 import pytest
 import respx
 
-from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
-from collectors.http import Deadline
+from collectors.base import NotConfigured, Scope, ServiceRef
 from collectors.vendors.pagerduty import PagerDutyIncidents, service_ids
+from incidentdesk.http import Deadline, HttpError
 from tests.collectors.vendors.recorded import fixture, scope_of
 
 PD = "https://api.pagerduty.com"
@@ -142,7 +142,7 @@ def test_paging_stops_before_the_offset_limit(router, sleeps):
 def test_incidents_time_out_after_retrying_within_the_deadline(router, sleeps):
     route = router.get("/incidents").mock(side_effect=httpx.ReadTimeout("read timed out"))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         connector(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "timeout"
@@ -186,7 +186,7 @@ def test_refused_or_missing_are_permanent_and_not_retried(router, sleeps, status
         status, json={"error": {"message": "Invalid Credentials", "code": 2006, "errors": []}}
     )
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         connector(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == reason
@@ -207,7 +207,7 @@ def test_refused_or_missing_are_permanent_and_not_retried(router, sleeps, status
 def test_malformed_answers_are_reported_as_malformed(router, sleeps, response):
     router.get("/incidents").mock(return_value=response)
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         connector(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
@@ -218,7 +218,7 @@ def test_an_oversized_answer_is_refused(router, sleeps):
     body["incidents"] *= 10
     router.get("/incidents").respond(json=body)
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         connector(router, sleeps, max_bytes=10_000).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"

@@ -6,9 +6,9 @@ import httpx
 import pytest
 import respx
 
-from collectors.base import NotConfigured, Scope, SourceError
-from collectors.http import Deadline
+from collectors.base import NotConfigured, Scope
 from collectors.vendors.prometheus import DEFAULT_QUERIES, PrometheusMetrics
+from incidentdesk.http import Deadline, HttpError
 from tests.collectors.vendors.recorded import fixture, scope_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -134,7 +134,7 @@ def test_it_keeps_the_latest_points_beyond_the_cap(router, transport):
 def test_a_status_error_body_carries_the_error_type(router, transport):
     router.get("/api/v1/query_range").respond(200, json=fixture("prometheus_query_range_bad_data.json"))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         error_rate_only(transport).fetch(scope("orders-api"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "error"
@@ -147,7 +147,7 @@ def test_a_rejected_query_is_permanent(router, transport, waits, status):
         status, json=fixture("prometheus_query_range_bad_data.json")
     )
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         error_rate_only(transport).fetch(scope("orders-api"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "error"
@@ -187,7 +187,7 @@ def test_a_429_waits_as_long_as_retry_after_says(router, transport, waits):
 def test_refused_credentials_are_permanent(router, transport, waits, status):
     route = router.get("/api/v1/query_range").respond(status)
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         error_rate_only(transport).fetch(scope("orders-api"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "error"
@@ -197,7 +197,7 @@ def test_refused_credentials_are_permanent(router, transport, waits, status):
 def test_a_server_that_never_answers_is_a_timeout(router, transport, waits):
     router.get("/api/v1/query_range").mock(side_effect=httpx.ConnectTimeout("connect timed out"))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         error_rate_only(transport).fetch(scope("orders-api"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "timeout"
@@ -217,7 +217,7 @@ def test_a_server_that_never_answers_is_a_timeout(router, transport, waits):
 def test_malformed_answers_are_reported_as_malformed(router, transport, content):
     router.get("/api/v1/query_range").respond(200, content=content)
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         error_rate_only(transport).fetch(scope("orders-api"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
@@ -226,7 +226,7 @@ def test_malformed_answers_are_reported_as_malformed(router, transport, content)
 def test_an_oversized_answer_is_refused(router, transport):
     router.get("/api/v1/query_range").respond(json=fixture("prometheus_query_range_error_rate.json"))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         error_rate_only(transport, max_bytes=64).fetch(scope("orders-api"), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from collectors.base import Scope, ServiceRef
-from collectors.http import Deadline
 from collectors.vendors.prometheus import DEFAULT_QUERIES, PrometheusMetrics
+from incidentdesk.http import Deadline
 
 SAMPLE_EVERY = 15  # seconds between backfilled samples
 TOTAL_RATE = 10.0  # requests per second, before and after the step

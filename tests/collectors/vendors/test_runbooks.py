@@ -6,10 +6,10 @@ import httpx
 import pytest
 import respx
 
-from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
-from collectors.http import Deadline
+from collectors.base import NotConfigured, Scope, ServiceRef
 from collectors.urlguard import UrlGuard
 from collectors.vendors.runbooks import Runbooks
+from incidentdesk.http import Deadline, HttpError
 from tests.collectors.vendors.recorded import scope_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -135,7 +135,7 @@ def test_a_runbook_url_answering_html_is_not_taken():
         200, text="<html>login</html>", headers={"Content-Type": "text/html; charset=utf-8"}
     )
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         Runbooks(transport=mocked(router), url_guard=WIKI).fetch(
             scope(ServiceRef(name="ledger-api", runbook=URL)), deadline=Deadline.after(5)
         )
@@ -159,7 +159,7 @@ def test_a_runbook_url_timing_out_is_a_timeout_gap(waits):
     router = respx.MockRouter(assert_all_called=False)
     router.get(URL).mock(side_effect=httpx.ReadTimeout("slow"))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         Runbooks(transport=mocked(router), url_guard=WIKI).fetch(
             scope(ServiceRef(name="ledger-api", runbook=URL)), deadline=Deadline.after(5)
         )
@@ -213,7 +213,7 @@ def test_a_runbook_url_off_the_allow_list_or_inside_the_network_is_never_fetched
     router = respx.MockRouter(assert_all_called=False)
     route = router.route().respond(200, text="# secret admin page")
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         Runbooks(transport=mocked(router), url_guard=guard).fetch(
             scope(ServiceRef(name="ledger-api", runbook=url)), deadline=Deadline.after(5)
         )
@@ -222,7 +222,7 @@ def test_a_runbook_url_off_the_allow_list_or_inside_the_network_is_never_fetched
 
 
 def test_only_http_and_https_urls_pass_the_guard():
-    with pytest.raises(SourceError, match="not an http"):
+    with pytest.raises(HttpError, match="not an http"):
         WIKI.check("ftp://wiki.example.net/ledger.md")
     WIKI.check(URL)
 

@@ -5,9 +5,9 @@ import httpx
 import pytest
 import respx
 
-from collectors.base import NotConfigured, Scope, ServiceRef, SourceError
-from collectors.http import Deadline
+from collectors.base import NotConfigured, Scope, ServiceRef
 from collectors.vendors.sentry import SentryErrors
+from incidentdesk.http import Deadline, HttpError
 from tests.collectors.vendors.recorded import fixture, scope_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -188,7 +188,7 @@ def test_the_issue_cap_cuts_and_says_so(router, sleeps):
 def test_issues_time_out_after_retrying_within_the_deadline(router, sleeps):
     route = router.get(ISSUES).mock(side_effect=httpx.ReadTimeout("read timed out"))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         connector(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "timeout"
@@ -231,7 +231,7 @@ def test_a_429_with_retry_after_is_waited_out_then_retried(router, sleeps):
 def test_refused_or_missing_projects_are_permanent_and_not_retried(router, sleeps, status, reason):
     route = router.get(ISSUES).respond(status, json={"detail": "Invalid token"})
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         connector(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == reason
@@ -251,7 +251,7 @@ def test_refused_or_missing_projects_are_permanent_and_not_retried(router, sleep
 def test_malformed_issue_lists_are_reported_as_malformed(router, sleeps, response):
     router.get(ISSUES).mock(return_value=response)
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         connector(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
@@ -262,7 +262,7 @@ def test_an_issue_with_a_non_numeric_count_is_malformed(router, sleeps):
     router.get(ISSUES).respond(json=[issue])
     router.get(EVENTS.format("2977100452")).respond(json=fixture("sentry_event_latest_2977100452.json"))
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         connector(router, sleeps).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"
@@ -274,7 +274,7 @@ def test_an_oversized_event_is_refused(router, sleeps):
     event["entries"][1]["data"]["values"] *= 200
     routes["event452"].respond(json=event)
 
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(HttpError) as caught:
         connector(router, sleeps, max_bytes=16_000).fetch(scope(), deadline=Deadline.after(5))
 
     assert caught.value.reason == "malformed"

@@ -1,7 +1,7 @@
 """The one way connectors and executors talk HTTP: a client factory and one retry mechanism.
 
-Every outbound call goes through `request()`, which maps what went wrong to a
-SourceError: transient (timeout, connection error, 5xx, 429) or permanent
+Every outbound call goes through `request()`, which maps what went wrong to an
+HttpError: transient (timeout, connection error, 5xx, 429) or permanent
 (401/403/404, other 4xx, a body that is not what was promised), and retries the
 transient ones with backoff and jitter until the deadline.
 
@@ -18,16 +18,39 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import Literal
 
 import httpx
-
-from collectors.base import SourceError
 
 USER_AGENT = "incident-desk/1.0 (+read-only evidence collector)"
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 MAX_BODY_BYTES = 5 * 1024 * 1024
 # Failures before any byte of the request left: the vendor cannot have acted on it.
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+HttpReason = Literal["timeout", "error", "rate_limited", "malformed", "not_found"]
+
+
+class HttpError(Exception):
+    """An outbound call gave no usable answer. `transient` ones are retried within the deadline;
+    `outcome_unknown` means a write may have reached the vendor: look it up, never resend it."""
+
+    def __init__(
+        self,
+        reason: str,
+        detail: str = "",
+        *,
+        transient: bool = False,
+        retry_after: float | None = None,
+        outcome_unknown: bool = False,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+        self.transient = transient
+        self.retry_after = retry_after
+        self.outcome_unknown = outcome_unknown
+        self.status = status  # the HTTP status the vendor answered, when it answered
 
 
 def make_client(
@@ -99,30 +122,27 @@ class Deadline:
         return self.remaining() <= 0
 
 
-def classify(response: httpx.Response) -> SourceError | None:
-    """None for a success; otherwise the SourceError this status means."""
+def classify(response: httpx.Response) -> HttpError | None:
+    """None for a success; otherwise the HttpError this status means."""
     status = response.status_code
     if status < 400:
         return None
-    if status in (429, 420):  # Statuspage rate-limits with 420
-        return SourceError(
-            "rate_limited",
-            f"HTTP {status}",
-            transient=True,
-            retry_after=retry_after_seconds(response),
+    # Statuspage rate-limits with 420; GitHub with 403 and x-ratelimit-remaining: 0.
+    limited = status in (429, 420) or (
+        status in (401, 403)
+        and (response.headers.get("x-ratelimit-remaining") == "0" or "retry-after" in response.headers)
+    )
+    if limited:
+        return HttpError(
+            "rate_limited", f"HTTP {status}", transient=True, retry_after=retry_after_seconds(response), status=status
         )
     if status == 404:
-        return SourceError("not_found", f"HTTP 404 {response.request.url.path}")
+        return HttpError("not_found", f"HTTP 404 {response.request.url.path}", status=status)
     if status in (401, 403):
-        # GitHub signals an exhausted rate limit with 403 and x-ratelimit-remaining: 0.
-        if response.headers.get("x-ratelimit-remaining") == "0" or "retry-after" in response.headers:
-            return SourceError(
-                "rate_limited", f"HTTP {status}", transient=True, retry_after=retry_after_seconds(response)
-            )
-        return SourceError("error", f"HTTP {status}: credentials refused")
+        return HttpError("error", f"HTTP {status}: credentials refused", status=status)
     if status >= 500:
-        return SourceError("error", f"HTTP {status}", transient=True)
-    return SourceError("error", f"HTTP {status}")
+        return HttpError("error", f"HTTP {status}", transient=True, status=status)
+    return HttpError("error", f"HTTP {status}", status=status)
 
 
 def request(
@@ -139,7 +159,7 @@ def request(
 ) -> httpx.Response:
     """Send a request, retrying transient failures with backoff until the deadline.
 
-    Raises SourceError. The body is read up to max_bytes; a larger answer is refused as
+    Raises HttpError. The body is read up to max_bytes; a larger answer is refused as
     `malformed` (callers that can use a partial answer ask for less instead). With
     resend=False, a failure after the request may have arrived (a read timeout, a reset,
     a 5xx) is raised at once with `outcome_unknown` set.
@@ -149,7 +169,7 @@ def request(
         attempt += 1
         remaining = deadline.remaining()
         if remaining <= 0:
-            raise SourceError("timeout", "deadline passed before the source answered")
+            raise HttpError("timeout", "deadline passed before the source answered")
         timeout = httpx.Timeout(min(remaining, 10.0), connect=min(remaining, 2.0))
         try:
             with client.stream(method, url, timeout=timeout, **kwargs) as response:
@@ -169,15 +189,15 @@ def request(
                         request=response.request,
                     )
         except httpx.TimeoutException as exc:
-            error = SourceError("timeout", str(exc) or "timed out", transient=True)
+            error = HttpError("timeout", str(exc) or "timed out", transient=True)
             arrived = not isinstance(exc, NEVER_SENT)
         except httpx.TransportError as exc:
-            error = SourceError("error", f"connection failed: {exc}", transient=True)
+            error = HttpError("error", f"connection failed: {exc}", transient=True)
             arrived = not isinstance(exc, NEVER_SENT)
         else:
             arrived = error.reason != "rate_limited"
         if error.transient and arrived and not resend:
-            raise SourceError(error.reason, _unanswered(error), outcome_unknown=True)
+            raise HttpError(error.reason, _unanswered(error), outcome_unknown=True, status=error.status)
         if not error.transient or attempt >= max_attempts:
             raise error
         wait = error.retry_after if error.retry_after is not None else _backoff(attempt)
@@ -186,7 +206,7 @@ def request(
         sleep(wait)
 
 
-def _unanswered(error: SourceError) -> str:
+def _unanswered(error: HttpError) -> str:
     if error.reason == "timeout":
         return f"no answer after the request was sent ({error.detail})"
     return f"{error.detail} after the request was sent"
@@ -200,23 +220,23 @@ def _backoff(attempt: int) -> float:
 def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise SourceError("malformed", f"answer of {declared} bytes exceeds the {max_bytes}-byte cap")
+        raise HttpError("malformed", f"answer of {declared} bytes exceeds the {max_bytes}-byte cap")
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > max_bytes:
-            raise SourceError("malformed", f"answer exceeds the {max_bytes}-byte cap")
+            raise HttpError("malformed", f"answer exceeds the {max_bytes}-byte cap")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def json_body(response: httpx.Response):
-    """The decoded JSON body, or SourceError('malformed')."""
+    """The decoded JSON body, or HttpError('malformed')."""
     try:
         return json.loads(response.content.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SourceError("malformed", f"body is not JSON: {exc}") from exc
+        raise HttpError("malformed", f"body is not JSON: {exc}") from exc
 
 
 def next_link(response: httpx.Response) -> str | None:
@@ -257,10 +277,10 @@ def link_pages(
         response = request(client, "GET", url, deadline=deadline, params=query, **request_kwargs)
         body = json_body(response)
         if not isinstance(body, list):
-            raise SourceError("malformed", f"{path}: expected a JSON list")
+            raise HttpError("malformed", f"{path}: expected a JSON list")
         yield body
         url, query = next_link(response), None
         if url is None:
             return
         if httpx.URL(url).host != client.base_url.host:
-            raise SourceError("malformed", f"{path}: next page link leaves the API host")
+            raise HttpError("malformed", f"{path}: next page link leaves the API host")

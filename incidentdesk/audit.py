@@ -16,8 +16,8 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 
-from approvals.models import AuditCheck, AuditEntry, AuditHead
 from incidentdesk import clock
+from incidentdesk.models import AuditCheck, AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 

@@ -18,6 +18,7 @@ class AuditEntry(models.Model):
     hash = models.CharField(max_length=64)
 
     class Meta:
+        db_table = "approvals_auditentry"  # the table kept its name when the trail moved to the core
         ordering = ["seq"]
         verbose_name_plural = "audit entries"
 
@@ -39,6 +40,9 @@ class AuditHead(models.Model):
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
+    class Meta:
+        db_table = "approvals_audithead"
+
 
 class AuditCheck(models.Model):
     """One walk of the whole chain, kept so that pages check only the entries added since."""
@@ -56,6 +60,7 @@ class AuditCheck(models.Model):
     )
 
     class Meta:
+        db_table = "approvals_auditcheck"
         ordering = ["-finished_at"]
         get_latest_by = "finished_at"
 
