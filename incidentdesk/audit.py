@@ -52,7 +52,13 @@ def audit_append(
     detail: dict | None = None,
     touches_customer_data: bool = False,
 ) -> AuditEntry:
-    """Append one entry after the current head. Joins the caller's transaction."""
+    """Append one entry after the current head. Joins the caller's transaction.
+
+    The head row stays locked until that transaction ends, so a writer takes the rows it changes
+    first (grouping locks its candidate runs up front, a packet build its run, a decision its
+    proposal) and appends after: holding the head, it never waits for another row, and two
+    writers cannot wait for each other (tests/reliability/test_audit_concurrency.py).
+    """
     # What is hashed is what is stored, and what the database gives back: a float becomes its text,
     # since jsonb rewrites numbers (1e16 comes back as 10000000000000000).
     detail = json.loads(json.dumps(detail or {}, default=str), parse_float=str)

@@ -58,36 +58,60 @@ def triggers_process_pending(*, limit: int = BATCH_SIZE) -> int:
     """Group up to `limit` received triggers, oldest first, in one transaction; how many were taken.
 
     Same side effects as `trigger_process`, for the whole batch. When the batch fails on
-    something other than the database going away, each trigger is retried on its own so that
-    one bad trigger is marked failed instead of holding back the others.
+    something other than the database going away, it is split in halves and each half grouped
+    as a batch, down to the triggers that fail alone: those are marked failed with the error,
+    and a few bad triggers cost a few small batches, not one transaction per trigger.
     """
+    taken, grouped = _batch(_received(Trigger.objects.order_by("pk"))[:limit])
+    if not grouped:
+        _group_halves(taken)
+    return len(taken)
+
+
+def _received(triggers):
+    return triggers.select_for_update(skip_locked=True).filter(status=Trigger.Status.RECEIVED)
+
+
+def _batch(triggers) -> tuple[list[int], bool]:
+    """Group these triggers in one transaction: their ids, and whether it worked."""
+    taken: list[int] = []
     try:
         with transaction.atomic():
             _grouping_lock()
-            triggers = list(
-                Trigger.objects.select_for_update(skip_locked=True)
-                .filter(status=Trigger.Status.RECEIVED).order_by("pk")[:limit]
-            )
-            if triggers:
-                _Grouper().apply(triggers)
-        return len(triggers)
+            rows = list(triggers)
+            taken = [t.pk for t in rows]
+            if rows:
+                _Grouper().apply(rows)
+        return taken, True
     except (OperationalError, InterfaceError):
         raise
     except Exception:
-        logger.exception("grouping a batch failed; grouping its triggers one by one")
-    ids = list(Trigger.objects.filter(status=Trigger.Status.RECEIVED).order_by("pk").values_list("pk", flat=True)[:limit])
-    for trigger_id in ids:
-        try:
-            trigger_process(trigger_id=trigger_id)
-        except (OperationalError, InterfaceError):
-            raise
-        except Exception as exc:
-            logger.exception("trigger %s could not be grouped", trigger_id)
-            Trigger.objects.filter(pk=trigger_id, status=Trigger.Status.RECEIVED).update(
-                status=Trigger.Status.FAILED, processed_at=clock.now(), reason=f"grouping failed: {exc!r}"[:2000],
-                attempts=F("attempts") + 1,
-            )
-    return len(ids)
+        logger.warning("grouping a batch of %d triggers failed; grouping each half on its own", len(taken))
+        return taken, False
+
+
+def _group_halves(ids: list[int]) -> None:
+    middle = len(ids) // 2
+    for half in (ids[:middle], ids[middle:]):
+        if len(half) == 1:
+            _group_alone(half[0])
+        elif half and not _batch(_received(Trigger.objects.filter(pk__in=half).order_by("pk")))[1]:
+            _group_halves(half)
+
+
+def _group_alone(trigger_id: int) -> None:
+    try:
+        trigger_process(trigger_id=trigger_id)
+    except (OperationalError, InterfaceError):
+        raise
+    except TriggerGone:
+        return
+    except Exception as exc:
+        logger.exception("trigger %s could not be grouped", trigger_id)
+        Trigger.objects.filter(pk=trigger_id, status=Trigger.Status.RECEIVED).update(
+            status=Trigger.Status.FAILED, processed_at=clock.now(), reason=f"grouping failed: {exc!r}"[:2000],
+            attempts=F("attempts") + 1,
+        )
 
 
 class _Grouper:
