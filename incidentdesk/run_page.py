@@ -9,10 +9,12 @@ from datetime import datetime
 
 from django.utils.safestring import SafeString, mark_safe
 
-from incidentdesk.analysis.render import ACTION_LABELS, team_label
+from incidentdesk.action_labels import action_label
+from incidentdesk.analysis.render import team_label
 from incidentdesk.analysis.timeutil import parse_time
+from incidentdesk.causes import Cause
 from incidentdesk.models import Evidence, Packet, Run, SourceCollection
-from incidentdesk.search import runs_similar
+from incidentdesk.similar import SimilarRun, runs_similar
 from incidentdesk.timeline import MARKER_SOURCES, Timeline, timeline_build, timeline_svg
 
 TIMELINE_SOURCES = ("metrics", *MARKER_SOURCES)
@@ -86,7 +88,7 @@ class RunPage:
     evidence: list[EvidenceView] = field(default_factory=list)
     timeline: Timeline | None = None
     timeline_svg: SafeString | str = ""
-    similar: list[Run] = field(default_factory=list)
+    similar: list[SimilarRun] = field(default_factory=list)
 
     @property
     def sources_finished(self) -> int:
@@ -144,7 +146,7 @@ def _fill_from_packet(page: RunPage, data: dict) -> None:
         for h in data.get("hypotheses") or []
     ]
     page.approvals = [
-        Approval(action=str(a.get("action") or ""), label=ACTION_LABELS.get(a.get("action"), str(a.get("action"))),
+        Approval(action=str(a.get("action") or ""), label=action_label(a.get("action")),
                  target=str(a.get("target") or ""), safe=bool(a.get("safe", True)), reason=str(a.get("reason") or ""))
         for a in data.get("requires_approval") or []
     ]
@@ -178,5 +180,6 @@ def run_page_build(*, run: Run, visible_runs=None, with_history: bool = True) ->
     page.timeline = _timeline(run, onset, page.service)
     page.timeline_svg = mark_safe(timeline_svg(page.timeline))  # every text inside is escaped
     if with_history and visible_runs is not None:
-        page.similar = runs_similar(visible_runs, run=run)
+        hypotheses = [Cause(h.kind, h.ref, h.summary) for h in page.hypotheses]
+        page.similar = runs_similar(visible_runs, run=run, hypotheses=hypotheses)
     return page

@@ -1,14 +1,7 @@
 """The plain-text packet, exactly as it is posted: short enough to read at 3 a.m."""
 
+from incidentdesk.action_labels import action_label
 from incidentdesk.analysis.timeutil import hhmm, parse_time
-
-ACTION_LABELS = {
-    "rollback": "Rollback",
-    "scale": "Scale out",
-    "status_update": "Customer-facing status update",
-    "flag_toggle": "Flag toggle",
-    "restart": "Restart",
-}
 
 
 def team_label(team: str | None) -> str:
@@ -20,13 +13,9 @@ def team_label(team: str | None) -> str:
 
 
 def _approval_line(item: dict) -> str:
-    label = ACTION_LABELS.get(item.get("action"), str(item.get("action")))
+    label = action_label(item.get("action"))
     target = item.get("target")
-    line = (
-        f"{label} {target}"
-        if target and item.get("action") in ("rollback", "flag_toggle", "scale")
-        else label
-    )
+    line = f"{label}: {target}" if target else label
     if not item.get("safe", True):
         line += f" (UNSAFE: {item.get('reason')})"
     return line

@@ -37,8 +37,8 @@ def test_render_text_follows_the_posted_layout_and_omits_empty_sections() -> Non
             "Suggested next action:",
             "- Review parser change in PR 4821",
             "Requires approval:",
-            "- Rollback d-2",
-            "- Customer-facing status update",
+            "- Roll back: d-2",
+            "- Customer status update: billing-webhooks",
         ]
     )
 
@@ -52,7 +52,7 @@ def test_an_unsafe_rollback_and_gaps_are_spelled_out_in_the_text() -> None:
         "gaps": [{"source": "logs", "reason": "rate_limited"}],
     }
     text = render_text(packet)
-    assert "- Rollback d-9 (UNSAFE: drops a column)" in text
+    assert "- Roll back: d-9 (UNSAFE: drops a column)" in text
     assert text.endswith("Gaps:\n- logs: rate limited")
 
 

@@ -10,6 +10,8 @@ from approvals.forms import RequestForm
 from approvals.models import ActionProposal
 from approvals.selectors import proposals_panel
 from approvals.services import proposal_approve, proposal_execute, proposal_request
+from incidentdesk.action_labels import action_label
+from incidentdesk.analysis.render import render_text
 from incidentdesk.evals.scoring import APPROVAL_ACTIONS
 from incidentdesk.policy import shipped_policy
 from tests.approvals.builders import packet_add, run_create
@@ -34,8 +36,12 @@ def test_the_registry_check_passes_on_the_shipped_policy():
     assert action_registry_check() == []
 
 
-def test_choices_forms_and_eval_scoring_come_from_the_registry():
+def test_choices_forms_packet_labels_and_eval_scoring_come_from_the_registry():
     names = [spec.name for spec in SPECS]
+    for spec in SPECS:
+        assert action_label(spec.name) == spec.label
+        item = {"action": spec.name, "target": "t-1", "safe": True}
+        assert f"- {spec.label}: t-1" in render_text({"requires_approval": [item]})
     assert [v for v, _ in ActionProposal._meta.get_field("action").choices] == names
     assert [v for v, _ in RequestForm().fields["action"].choices] == names
     assert [v for v, _ in ask_choices()] == names
