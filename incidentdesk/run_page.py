@@ -15,7 +15,7 @@ from incidentdesk.analysis.timeutil import parse_time
 from incidentdesk.causes import Cause
 from incidentdesk.models import Evidence, Packet, Run, SourceCollection
 from incidentdesk.similar import SimilarRun, runs_similar
-from incidentdesk.timeline import MARKER_SOURCES, Timeline, timeline_build, timeline_svg
+from incidentdesk.timeline import MARKER_SOURCES, NARROW_WIDTH, Timeline, timeline_build, timeline_svg
 
 TIMELINE_SOURCES = ("metrics", *MARKER_SOURCES)
 # Enough for every series and change around one incident; the page never reads all evidence.
@@ -88,6 +88,7 @@ class RunPage:
     evidence: list[EvidenceView] = field(default_factory=list)
     timeline: Timeline | None = None
     timeline_svg: SafeString | str = ""
+    timeline_svg_narrow: SafeString | str = ""  # the same timeline drawn for a phone
     similar: list[SimilarRun] = field(default_factory=list)
 
     @property
@@ -178,7 +179,9 @@ def run_page_build(*, run: Run, visible_runs=None, with_history: bool = True) ->
     page.severity = page.severity or run.severity
     onset = page.first_seen or run.first_seen_at
     page.timeline = _timeline(run, onset, page.service)
-    page.timeline_svg = mark_safe(timeline_svg(page.timeline))  # every text inside is escaped
+    # Every piece of text inside is escaped.
+    page.timeline_svg = mark_safe(timeline_svg(page.timeline))
+    page.timeline_svg_narrow = mark_safe(timeline_svg(page.timeline, width=NARROW_WIDTH))
     if with_history and visible_runs is not None:
         hypotheses = [Cause(h.kind, h.ref, h.summary) for h in page.hypotheses]
         page.similar = runs_similar(visible_runs, run=run, hypotheses=hypotheses)

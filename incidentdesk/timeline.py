@@ -1,10 +1,16 @@
 """The run page's timeline: metric curves around the onset with changes marked on them.
 
 Pure functions over plain data (no ORM): `timeline_build` turns evidence records into a
-`Timeline`, `timeline_svg` draws it as one inline SVG, rendered on the server. Changes are
-numbered on the chart and described in a list beside it, so the chart stays legible on a phone.
+`Timeline`, `timeline_svg` draws it as one inline SVG, rendered on the server, as wide as the
+screen it is for (a phone gets a narrow drawing, not a scaled-down wide one). Changes are
+numbered on the chart and described in a list beside it.
+
+Panels of one metric share one scale, so a blip on one service does not look like the spike on
+another; a panel alone with its metric says its scale is its own. Each panel names its
+baseline (before the onset) and its peak (after it), or says it stayed flat.
 """
 
+import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html import escape
@@ -27,6 +33,9 @@ PAD = timedelta(minutes=3)
 MAX_PANELS = 6
 
 WIDTH = 960
+NARROW_WIDTH = 360  # drawn for a phone, so its 11 px labels stay 11 px
+# A series whose peak stays within this fraction of its baseline reads as flat.
+FLAT_WITHIN = 0.1
 LEFT = 64
 RIGHT = 16
 TOP = 28
@@ -173,15 +182,52 @@ def timeline_build(
 
 def format_value(name: str, value: float) -> str:
     if name in ("error_rate", "saturation"):
-        return f"{value * 100:.1f}%" if value < 0.1 else f"{value * 100:.0f}%"
+        percent = value * 100
+        if percent == 0:
+            return "0%"
+        if abs(percent) < 1:
+            return f"{percent:.2g}%"
+        return f"{percent:.1f}%" if abs(percent) < 10 else f"{percent:.0f}%"
     if name.endswith("_ms"):
         return f"{value:.0f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def _ticks(start: datetime, end: datetime) -> list[datetime]:
+@dataclass(frozen=True)
+class PanelScale:
+    low: float
+    high: float
+    own: bool  # no other panel shows this metric
+
+
+def panel_scales(series: tuple[Series, ...]) -> list[PanelScale]:
+    """One scale per metric, from zero (or below) to the highest value any of its panels reach."""
+    by_name: dict[str, list[float]] = {}
+    for s in series:
+        by_name.setdefault(s.name, []).extend(v for _, v in s.points)
+    scales = []
+    for s in series:
+        values = by_name[s.name]
+        low, high = min(0.0, min(values)), max(values)
+        alone = sum(other.name == s.name for other in series) == 1
+        scales.append(PanelScale(low, high if high > low else low + 1.0, own=alone))
+    return scales
+
+
+def panel_summary(series: Series, onset: datetime | None) -> str:
+    """`baseline 0.3% → peak 8.7%`, or `flat at 120 ms`: what the curve says, in numbers."""
+    values = [v for _, v in series.points]
+    before = [v for t, v in series.points if onset is not None and t < onset] or values[: max(1, len(values) // 3)]
+    after = [v for t, v in series.points if onset is None or t >= onset] or values
+    baseline, peak = statistics.median(before), max(after)
+    if abs(peak - baseline) <= FLAT_WITHIN * max(abs(baseline), abs(peak)) or peak == baseline:
+        return f"flat at {format_value(series.name, baseline)}"
+    return f"baseline {format_value(series.name, baseline)} → peak {format_value(series.name, peak)}"
+
+
+def _ticks(start: datetime, end: datetime, *, most: int = 8) -> list[datetime]:
     span = (end - start).total_seconds() / 60
-    step = next((s for s in (5, 10, 15, 30, 60, 120, 240, 720, 1440) if span / s <= 8), 2880)
+    step = next((s for s in (5, 10, 15, 30, 60, 120, 240, 720, 1440) if span / s <= most), 2880)
     first = start.replace(second=0, microsecond=0)
     first += timedelta(minutes=(-first.minute) % step if step < 60 else (60 - first.minute) % 60)
     ticks, tick = [], first
@@ -192,13 +238,13 @@ def _ticks(start: datetime, end: datetime) -> list[datetime]:
     return ticks
 
 
-def timeline_svg(timeline: Timeline) -> str:
-    """The timeline as an SVG document fragment; every piece of text in it is escaped."""
+def timeline_svg(timeline: Timeline, *, width: int = WIDTH) -> str:
+    """The timeline as an SVG document fragment `width` units wide; every piece of text is escaped."""
     if timeline.empty:
         return ""
     panels = max(1, len(timeline.series))
-    height = TOP + panels * (PANEL + GAP) + AXIS
-    plot_w = WIDTH - LEFT - RIGHT
+    height = TOP + panels * (PANEL + GAP + 14) + AXIS
+    plot_w = width - LEFT - RIGHT
     span = (timeline.end - timeline.start).total_seconds() or 1.0
 
     def x(when: datetime) -> float:
@@ -208,7 +254,7 @@ def timeline_svg(timeline: Timeline) -> str:
     bottom = height - AXIS
     out = [
         (
-            f'<svg class="timeline-chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+            f'<svg class="timeline-chart" viewBox="0 0 {width} {height}" role="img" '
             f'aria-label="Metrics from {timeline.start:%H:%M} to {timeline.end:%H:%M} UTC with '
             f'{len(timeline.markers)} changes marked" xmlns="http://www.w3.org/2000/svg">'
         )
@@ -218,27 +264,26 @@ def timeline_svg(timeline: Timeline) -> str:
             x0, x1 = x(max(m.at, timeline.start)), x(min(m.end, timeline.end))
             out.append(f'<rect class="band" x="{x0}" y="{TOP - 6}" width="{max(2.0, x1 - x0):.1f}" '
                        f'height="{bottom - TOP + 6}"><title>{escape(m.label)}</title></rect>')
-    for i, s in enumerate(timeline.series):
-        top = TOP + i * (PANEL + GAP) + 14
-        values = [v for _, v in s.points]
-        low, high = min(0.0, min(values)), max(values)
-        if high <= low:
-            high = low + 1.0
+    for i, (s, scale) in enumerate(zip(timeline.series, panel_scales(timeline.series), strict=True)):
+        top = TOP + i * (PANEL + GAP + 14) + 28
+        low, high = scale.low, scale.high
 
         def y(value: float, top: int = top, low: float = low, high: float = high) -> float:
             return round(top + PANEL - (value - low) / (high - low) * PANEL, 1)
 
         line = " ".join(f"{x(t)},{y(v)}" for t, v in s.points)
         first_x, last_x = x(s.points[0][0]), x(s.points[-1][0])
-        out.append(f'<text class="panel-label" x="{LEFT}" y="{top - 4}">{escape(s.label)}</text>')
+        note = panel_summary(s, timeline.onset) + (" · scale of its own" if scale.own else "")
+        out.append(f'<text class="panel-label" x="{LEFT}" y="{top - 18}">{escape(s.label)}</text>')
+        out.append(f'<text class="panel-note" x="{LEFT}" y="{top - 4}">{escape(note)}</text>')
         out.append(f'<text class="axis" x="{LEFT - 6}" y="{top + 8}" text-anchor="end">'
                    f'{escape(format_value(s.name, high))}</text>')
         out.append(f'<text class="axis" x="{LEFT - 6}" y="{top + PANEL}" text-anchor="end">'
                    f'{escape(format_value(s.name, low))}</text>')
-        out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{top + PANEL}" y2="{top + PANEL}"/>')
+        out.append(f'<line class="grid" x1="{LEFT}" x2="{width - RIGHT}" y1="{top + PANEL}" y2="{top + PANEL}"/>')
         out.append(f'<polygon class="area" points="{first_x},{top + PANEL} {line} {last_x},{top + PANEL}"/>')
         out.append(f'<polyline class="curve" points="{line}"><title>{escape(s.label)}</title></polyline>')
-    for tick in _ticks(timeline.start, timeline.end):
+    for tick in _ticks(timeline.start, timeline.end, most=max(3, width // 120)):
         out.append(f'<text class="axis" x="{x(tick)}" y="{height - 8}" text-anchor="middle">{tick:%H:%M}</text>')
     if timeline.onset and timeline.start <= timeline.onset <= timeline.end:
         ox = x(timeline.onset)

@@ -2,7 +2,15 @@
 
 from datetime import UTC, datetime, timedelta
 
-from incidentdesk.timeline import Timeline, format_value, timeline_build, timeline_svg
+from incidentdesk.timeline import (
+    NARROW_WIDTH,
+    Timeline,
+    format_value,
+    panel_scales,
+    panel_summary,
+    timeline_build,
+    timeline_svg,
+)
 
 ONSET = datetime(2030, 1, 10, 12, 0, tzinfo=UTC)
 
@@ -111,3 +119,44 @@ def test_values_read_in_their_units():
     assert format_value("latency_p99_ms", 912.4) == "912 ms"
     assert format_value("latency_p99_ms", 12_500) == "12.5 s"
     assert format_value("requests_per_s", 1234.0) == "1,234"
+
+
+def test_small_rates_keep_their_digits():
+    assert format_value("error_rate", 0.0005) == "0.05%"
+    assert format_value("error_rate", 0.0) == "0%"
+    assert format_value("error_rate", 0.093) == "9.3%"
+    assert format_value("saturation", 0.0031) == "0.31%"
+
+
+def _flat(service: str, name: str, level: float) -> dict:
+    start = ONSET - timedelta(minutes=90)
+    points = [[_iso(start + timedelta(minutes=i)), level * (1.02 if i % 2 else 0.98)] for i in range(120)]
+    return {"service": service, "name": name, "points": points}
+
+
+def test_panels_of_one_metric_share_a_scale_and_a_lone_panel_says_its_scale_is_its_own():
+    records = [("metrics", "E1", _metric("api", "error_rate")),  # 1% -> 50%
+               ("metrics", "E2", _flat("db", "error_rate", 0.001)),  # 0.1% of noise
+               ("metrics", "E3", _flat("api", "latency_p99_ms", 200))]
+    timeline = timeline_build(records, service="api", onset=ONSET)
+    scales = {s.label: scale for s, scale in zip(timeline.series, panel_scales(timeline.series), strict=True)}
+
+    assert scales["api error rate"].high == scales["db error rate"].high == 0.5
+    assert not scales["db error rate"].own and scales["api p99 latency"].own
+    svg = timeline_svg(timeline)
+    assert "baseline 1.0% → peak 50%" in svg
+    assert "flat at 0.1%" in svg and "flat at 200 ms · scale of its own" in svg
+
+
+def test_a_flat_series_and_a_spike_are_told_apart_in_numbers():
+    spike = timeline_build([("metrics", "E1", _metric("api", "error_rate"))], service="api", onset=ONSET).series[0]
+    flat = timeline_build([("metrics", "E1", _flat("api", "requests_per_s", 120))], service="api", onset=ONSET).series[0]
+    assert panel_summary(spike, ONSET) == "baseline 1.0% → peak 50%"
+    assert panel_summary(flat, ONSET) == "flat at 120"
+
+
+def test_the_phone_drawing_is_narrow_with_fewer_time_labels():
+    timeline = timeline_build([("metrics", "E1", _metric("api", "error_rate"))], service="api", onset=ONSET)
+    wide, narrow = timeline_svg(timeline), timeline_svg(timeline, width=NARROW_WIDTH)
+    assert f'viewBox="0 0 {NARROW_WIDTH} ' in narrow
+    assert 2 <= narrow.count('text-anchor="middle">') < wide.count('text-anchor="middle">')
