@@ -11,6 +11,7 @@ baseline (before the onset) and its peak (after it), or says it stayed flat.
 """
 
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html import escape
@@ -50,10 +51,12 @@ class Series:
     name: str
     points: tuple[tuple[datetime, float], ...]
     evidence_id: str = ""
+    origin: str = ""  # the metrics vendor, named only when two of them measure the same thing
 
     @property
     def label(self) -> str:
-        return f"{self.service} {METRIC_LABELS.get(self.name, self.name)}"
+        label = f"{self.service} {METRIC_LABELS.get(self.name, self.name)}"
+        return f"{label} ({self.origin})" if self.origin else label
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def _series(record: dict, evidence_id: str) -> Series | None:
         return None
     points.sort(key=lambda p: p[0])
     return Series(service=str(record.get("service") or ""), name=str(record.get("name") or "metric"),
-                  points=tuple(points), evidence_id=evidence_id)
+                  points=tuple(points), evidence_id=evidence_id, origin=str(record.get("source") or ""))
 
 
 def _marker(source: str, record: dict, evidence_id: str) -> Marker | None:
@@ -171,8 +174,10 @@ def timeline_build(
     numbered = tuple(
         Marker(m.kind, m.at, m.label, m.end, m.evidence_id, number=i) for i, m in enumerate(visible, start=1)
     )
+    measured = Counter((s.service, s.name) for s in series)
     shown = tuple(
-        Series(s.service, s.name, tuple(p for p in s.points if start <= p[0] <= end), s.evidence_id)
+        Series(s.service, s.name, tuple(p for p in s.points if start <= p[0] <= end), s.evidence_id,
+               origin=s.origin if measured[(s.service, s.name)] > 1 else "")
         for s in series[:MAX_PANELS]
     )
     return Timeline(start=start, end=end, onset=onset, series=tuple(s for s in shown if s.points),

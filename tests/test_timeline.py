@@ -160,3 +160,12 @@ def test_the_phone_drawing_is_narrow_with_fewer_time_labels():
     wide, narrow = timeline_svg(timeline), timeline_svg(timeline, width=NARROW_WIDTH)
     assert f'viewBox="0 0 {NARROW_WIDTH} ' in narrow
     assert 2 <= narrow.count('text-anchor="middle">') < wide.count('text-anchor="middle">')
+
+
+def test_two_vendors_measuring_the_same_thing_are_told_apart():
+    datadog = dict(_metric("api", "error_rate"), source="datadog")
+    prometheus = dict(_flat("api", "error_rate", 0.003), source="prometheus")
+    latency = dict(_flat("api", "latency_p99_ms", 200), source="prometheus")
+    records = [("metrics", "E1", datadog), ("metrics", "E2", prometheus), ("metrics", "E3", latency)]
+    labels = [s.label for s in timeline_build(records, service="api", onset=ONSET).series]
+    assert labels == ["api error rate (datadog)", "api error rate (prometheus)", "api p99 latency"]
