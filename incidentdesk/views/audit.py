@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from incidentdesk.audit import audit_chain_status
 from incidentdesk.selectors import AuditFilters, audit_actions, audit_entries_for, run_get_for
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 
 
 def _render(request: HttpRequest, *, run=None) -> HttpResponse:
