@@ -34,7 +34,7 @@ PAD = timedelta(minutes=3)
 MAX_PANELS = 6
 
 WIDTH = 960
-NARROW_WIDTH = 360  # drawn for a phone, so its 11 px labels stay 11 px
+NARROW_WIDTH = 340  # drawn for a phone, so its labels keep their size there
 # A series whose peak stays within this fraction of its baseline reads as flat.
 FLAT_WITHIN = 0.1
 LEFT = 64
@@ -248,7 +248,7 @@ def timeline_svg(timeline: Timeline, *, width: int = WIDTH) -> str:
     if timeline.empty:
         return ""
     panels = max(1, len(timeline.series))
-    height = TOP + panels * (PANEL + GAP + 14) + AXIS
+    height = TOP + 12 + panels * (PANEL + GAP + 14) + AXIS
     plot_w = width - LEFT - RIGHT
     span = (timeline.end - timeline.start).total_seconds() or 1.0
 
@@ -270,7 +270,7 @@ def timeline_svg(timeline: Timeline, *, width: int = WIDTH) -> str:
             out.append(f'<rect class="band" x="{x0}" y="{TOP - 6}" width="{max(2.0, x1 - x0):.1f}" '
                        f'height="{bottom - TOP + 6}"><title>{escape(m.label)}</title></rect>')
     for i, (s, scale) in enumerate(zip(timeline.series, panel_scales(timeline.series), strict=True)):
-        top = TOP + i * (PANEL + GAP + 14) + 28
+        top = TOP + i * (PANEL + GAP + 14) + 40  # below the change badges
         low, high = scale.low, scale.high
 
         def y(value: float, top: int = top, low: float = low, high: float = high) -> float:
@@ -278,9 +278,9 @@ def timeline_svg(timeline: Timeline, *, width: int = WIDTH) -> str:
 
         line = " ".join(f"{x(t)},{y(v)}" for t, v in s.points)
         first_x, last_x = x(s.points[0][0]), x(s.points[-1][0])
-        note = panel_summary(s, timeline.onset) + (" · scale of its own" if scale.own else "")
-        out.append(f'<text class="panel-label" x="{LEFT}" y="{top - 18}">{escape(s.label)}</text>')
-        out.append(f'<text class="panel-note" x="{LEFT}" y="{top - 4}">{escape(note)}</text>')
+        note = panel_summary(s, timeline.onset) + (" · own scale" if scale.own else "")
+        out.append(f'<text class="panel-label" x="4" y="{top - 18}">{escape(s.label)}</text>')
+        out.append(f'<text class="panel-note" x="4" y="{top - 4}">{escape(note)}</text>')
         out.append(f'<text class="axis" x="{LEFT - 6}" y="{top + 8}" text-anchor="end">'
                    f'{escape(format_value(s.name, high))}</text>')
         out.append(f'<text class="axis" x="{LEFT - 6}" y="{top + PANEL}" text-anchor="end">'

@@ -145,7 +145,7 @@ def test_panels_of_one_metric_share_a_scale_and_a_lone_panel_says_its_scale_is_i
     assert not scales["db error rate"].own and scales["api p99 latency"].own
     svg = timeline_svg(timeline)
     assert "baseline 1.0% → peak 50%" in svg
-    assert "flat at 0.1%" in svg and "flat at 200 ms · scale of its own" in svg
+    assert "flat at 0.1%" in svg and "flat at 200 ms · own scale" in svg
 
 
 def test_a_flat_series_and_a_spike_are_told_apart_in_numbers():

@@ -60,7 +60,7 @@ def test_the_timeline_marks_deploys_and_flag_changes_on_the_curves(alice_client,
     body = _page(alice_client, finished).content.decode()
     # Drawn twice: wide, and narrow for a phone (the stylesheet shows one of them).
     assert body.count('<svg class="timeline-chart"') == 2
-    assert '<div class="chart-narrow"><svg class="timeline-chart" viewBox="0 0 360 ' in body
+    assert '<div class="chart-narrow"><svg class="timeline-chart" viewBox="0 0 340 ' in body
     assert body.count('class="curve"') == 2 * 2
     assert "baseline 0.3% → peak 8.7%" in body
     assert 'class="badge deploy"' in body and 'class="badge flag"' in body
