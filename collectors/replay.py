@@ -7,10 +7,17 @@ same fan-out, scope check, redaction and idempotent storage as production.
 import hashlib
 from datetime import datetime
 
-from collectors.base import SOURCES, Fetched, Record, Scope, SourceError
+from collectors.base import SOURCES, Fetched, NotConfigured, Record, Scope, SourceError
 from collectors.timefmt import parse_iso
 
 TRANSIENT = {"timeout", "error", "rate_limited"}
+# What the source's failure looked like, in the words a live connector would use.
+FAILURES = {
+    "timeout": "no answer before the source's deadline",
+    "error": "the source answered with an error",
+    "rate_limited": "the source kept refusing with rate limits",
+    "malformed": "the answer was not in the shape the API documents",
+}
 SHARED_CALENDAR_KINDS = {"maintenance", "migration", "freeze"}
 
 
@@ -84,8 +91,10 @@ class ReplayConnector:
 
     def fetch(self, scope: Scope, *, deadline) -> Fetched:
         failure = (self.sources.get("unavailable") or {}).get(self.source)
+        if failure == "not_configured":
+            raise NotConfigured(f"no connector for {self.source} is configured")
         if failure:
-            raise SourceError(failure, "failed during the replay", transient=failure in TRANSIENT)
+            raise SourceError(failure, FAILURES.get(failure, "the source failed"), transient=failure in TRANSIENT)
         return Fetched(_records(self.source, self.sources.get(self.source), scope))
 
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from collectors.base import SOURCES, Fetched, NotConfigured, SourceError
-from collectors.redaction import redact_record
+from collectors.redaction import marker_kinds, redact_record
 from collectors.registry import connectors_for
 from incidentdesk import clock
 from incidentdesk.audit import audit_append
@@ -176,6 +176,7 @@ def _store(run: Run, source: str, fetched: Fetched, scope) -> tuple[int, list[st
             refused.append(f"{record.ref} ({services}): {decision.rule}")
             continue
         data, kinds = redact_record(record.data)
+        kinds = kinds | marker_kinds(record.data)  # evidence that arrived already redacted
         customer_data = customer_data or bool(set(kinds) & PERSONAL_KINDS)
         rows.append(
             Evidence(
