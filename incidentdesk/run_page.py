@@ -12,8 +12,9 @@ from django.utils.safestring import SafeString, mark_safe
 from incidentdesk.action_labels import action_label
 from incidentdesk.analysis.render import team_label
 from incidentdesk.analysis.timeutil import parse_time
+from incidentdesk.causes import Cause
 from incidentdesk.models import Evidence, Packet, Run, SourceCollection
-from incidentdesk.search import runs_similar
+from incidentdesk.similar import SimilarRun, runs_similar
 from incidentdesk.timeline import MARKER_SOURCES, NARROW_WIDTH, Timeline, timeline_build, timeline_svg
 
 TIMELINE_SOURCES = ("metrics", *MARKER_SOURCES)
@@ -88,7 +89,7 @@ class RunPage:
     timeline: Timeline | None = None
     timeline_svg: SafeString | str = ""
     timeline_svg_narrow: SafeString | str = ""  # the same timeline drawn for a phone
-    similar: list[Run] = field(default_factory=list)
+    similar: list[SimilarRun] = field(default_factory=list)
 
     @property
     def sources_finished(self) -> int:
@@ -182,5 +183,6 @@ def run_page_build(*, run: Run, visible_runs=None, with_history: bool = True) ->
     page.timeline_svg = mark_safe(timeline_svg(page.timeline))
     page.timeline_svg_narrow = mark_safe(timeline_svg(page.timeline, width=NARROW_WIDTH))
     if with_history and visible_runs is not None:
-        page.similar = runs_similar(visible_runs, run=run)
+        hypotheses = [Cause(h.kind, h.ref, h.summary) for h in page.hypotheses]
+        page.similar = runs_similar(visible_runs, run=run, hypotheses=hypotheses)
     return page

@@ -50,29 +50,3 @@ def runs_search(runs: QuerySet[Run], *, text: str) -> QuerySet[Run]:
             | Q(cause__icontains=word) | Q(resolution__icontains=word)
         )
     return runs
-
-
-def runs_similar(runs: QuerySet[Run], *, run: Run, limit: int = 5) -> list[Run]:
-    """Past runs like this one: the same service, or sharing distinctive title terms.
-
-    Runs with a known cause or resolution come first, because that is what helps now;
-    then the most recent.
-    """
-    terms = search_terms(run.title)
-    same_service = Q(service_id=run.service_id) if run.service_id else Q(pk__in=[])
-    if terms and uses_full_text():
-        query = SearchQuery(" | ".join(terms), config=CONFIG, search_type="raw")
-        alike = same_service | Q(search=query)
-    elif terms:
-        title_q = Q()
-        for term in terms:
-            title_q |= Q(title__icontains=term)
-        alike = same_service | title_q
-    else:
-        alike = same_service
-    past = runs.filter(alike, triggered_at__lt=run.triggered_at).exclude(pk=run.pk)
-    with_answer = list(past.exclude(cause="", resolution="").order_by("-triggered_at")[:limit])
-    if len(with_answer) < limit:
-        rest = past.filter(cause="", resolution="").order_by("-triggered_at")[: limit - len(with_answer)]
-        with_answer.extend(rest)
-    return with_answer

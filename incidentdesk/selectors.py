@@ -21,7 +21,8 @@ RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(
 def runs_visible_to(user) -> QuerySet[Run]:
     if not user.is_authenticated:
         return Run.objects.none()
-    return Run.objects.select_related("service", "service__team", "current_owner_team").defer("search")
+    return Run.objects.select_related(
+        "service", "service__team", "current_owner_team", "confirmed_cause").defer("search")
 
 
 def run_get_for(user, pk: int) -> Run:

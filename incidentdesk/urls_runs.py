@@ -1,10 +1,11 @@
 from django.urls import path
 
-from incidentdesk.views import audit, runs
+from incidentdesk.views import audit, resolution, runs
 
 app_name = "runs"
 urlpatterns = [
     path("", runs.history, name="history"),
     path("runs/<int:pk>/", runs.detail, name="detail"),
     path("runs/<int:pk>/audit/", audit.run, name="audit"),
+    path("runs/<int:pk>/cause/", resolution.confirm_cause, name="confirm_cause"),
 ]

@@ -1,5 +1,6 @@
 from incidentdesk.models.audit import AuditCheck, AuditEntry, AuditHead
 from incidentdesk.models.catalog import Service, ServiceAlias, Team
+from incidentdesk.models.confirmed_causes import ConfirmedCause
 from incidentdesk.models.evidence import Evidence, Packet, SourceCollection
 from incidentdesk.models.runs import Run, RunEvent, RunKey, Trigger
 
@@ -7,6 +8,7 @@ __all__ = [
     "AuditCheck",
     "AuditEntry",
     "AuditHead",
+    "ConfirmedCause",
     "Evidence",
     "Packet",
     "Run",

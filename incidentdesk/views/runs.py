@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling
 
+from incidentdesk.resolution_panel import resolution_panel_build
 from incidentdesk.run_page import run_page_build
 from incidentdesk.selectors import HistoryFilters, history_choices, run_get_for, runs_history, runs_visible_to
 
@@ -36,4 +37,5 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             response.status_code = HttpResponseStopPolling.status_code
         return response
     page = run_page_build(run=run, visible_runs=runs_visible_to(request.user))
-    return render(request, "runs/detail.html", {"run": run, "page": page})
+    resolution = resolution_panel_build(run=run, user=request.user, packet=page.packet)
+    return render(request, "runs/detail.html", {"run": run, "page": page, "resolution": resolution})
