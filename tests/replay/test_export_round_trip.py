@@ -6,13 +6,17 @@ import re
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from incidentdesk.causes import Cause
+from incidentdesk.evals.scoring import score_packet
 from incidentdesk.models import Run, RunEvent
 from incidentdesk.replay.export import scenario_export
 from incidentdesk.replay.harness import replay_scenario
 from incidentdesk.replay.isolation import reset_between_scenarios
 from incidentdesk.replay.scenario import scenario_check, scenario_load
+from incidentdesk.services.resolution import Impact, cause_confirm
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -91,3 +95,20 @@ def test_the_command_writes_the_file(tmp_path, monkeypatch):
     out = tmp_path / "run.json"
     call_command("export_scenario", str(run.pk), "--out", str(out), stderr=io.StringIO())
     assert scenario_load(out)["name"] == f"run-{run.pk}"
+
+
+def test_the_cause_responders_confirmed_becomes_the_scenarios_expectation(monkeypatch):
+    monkeypatch.setattr("incidentdesk.replay.isolation.is_isolated", lambda: True)
+    scenario = next(s for s in map(lambda n: scenario_load(SCENARIOS / f"{n}.json"), NAMES)
+                    if (s.get("expect", {}).get("top_cause") or {}).get("kind") == "deploy")
+    packet, run = _replayed_run(scenario)
+    first = packet["hypotheses"][0]
+    oncall = get_user_model().objects.get(username=run.current_oncall)
+    cause_confirm(run=run, user=oncall, cause=Cause(first["kind"], first.get("ref") or "", "the deploy"),
+                  impact=Impact(customers_affected=True, minutes=30))
+
+    exported = scenario_export(Run.objects.get(pk=run.pk))
+    assert exported["expect"]["top_cause"] == {"kind": first["kind"], "ref": first["ref"]}
+    reset_between_scenarios()
+    again, _ = _replayed_run(exported)
+    assert all(check.passed for check in score_packet(again, exported["expect"])), score_packet(again, exported["expect"])
