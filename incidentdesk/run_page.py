@@ -13,19 +13,15 @@ from incidentdesk.action_labels import action_label
 from incidentdesk.analysis.render import team_label
 from incidentdesk.analysis.timeutil import parse_time
 from incidentdesk.causes import Cause
+from incidentdesk.links import safe_href
 from incidentdesk.models import Evidence, Packet, Run, SourceCollection
+from incidentdesk.run_triggers import TriggerView, run_triggers
 from incidentdesk.similar import SimilarRun, runs_similar
 from incidentdesk.timeline import MARKER_SOURCES, NARROW_WIDTH, Timeline, timeline_build, timeline_svg
 
 TIMELINE_SOURCES = ("metrics", *MARKER_SOURCES)
 # Enough for every series and change around one incident; the page never reads all evidence.
 TIMELINE_MAX_ROWS = 400
-
-
-def safe_href(url: str | None) -> str:
-    """Links from vendors are shown only when they are plain web links."""
-    url = (url or "").strip()
-    return url if url.lower().startswith(("https://", "http://")) else ""
 
 
 @dataclass(frozen=True)
@@ -90,6 +86,7 @@ class RunPage:
     timeline_svg: SafeString | str = ""
     timeline_svg_narrow: SafeString | str = ""  # the same timeline drawn for a phone
     similar: list[SimilarRun] = field(default_factory=list)
+    triggers: list[TriggerView] = field(default_factory=list)
 
     @property
     def sources_finished(self) -> int:
@@ -179,6 +176,7 @@ def run_page_build(*, run: Run, visible_runs=None, with_history: bool = True) ->
     page.severity = page.severity or run.severity
     onset = page.first_seen or run.first_seen_at
     page.timeline = _timeline(run, onset, page.service)
+    page.triggers = run_triggers(run)
     # Every piece of text inside is escaped.
     page.timeline_svg = mark_safe(timeline_svg(page.timeline))
     page.timeline_svg_narrow = mark_safe(timeline_svg(page.timeline, width=NARROW_WIDTH))

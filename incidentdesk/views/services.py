@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from incidentdesk.run_page import safe_href
+from incidentdesk.links import safe_href
 from incidentdesk.selectors import service_get_for, service_recent_runs, services_overview
 
 

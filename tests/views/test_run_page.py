@@ -153,3 +153,34 @@ def test_a_hypothesis_shows_its_chain_link_by_link_and_what_speaks_against_it_in
     assert "How it fails, link by link:" in block
     assert block.index("Change CHG-7 on store-db") < block.index("checkout-api&#x27;s errors name store-db")
     assert "Against it: the store itself looks healthy" in block
+
+
+def test_every_trigger_that_fed_the_run_is_listed_with_its_numbers_and_link(alice_client, finished):
+    from incidentdesk.models import RunEvent, Trigger
+
+    for n, facts in enumerate([
+        {"source": "datadog", "link": "https://app.datadoghq.com/monitors/42", "severity": "sev2"},
+        {"source": "generic", "people": True, "count": 37, "baseline": 2, "window_minutes": 30,
+         "link": "javascript:alert(1)"},
+    ]):
+        trigger = Trigger.objects.create(source=facts["source"], http_status=202, body=b"{}")
+        RunEvent.objects.create(run=finished, trigger=trigger, index=0, kind="trigger", title=f"report {n}",
+                                occurred_at=ONSET + timedelta(minutes=n), facts=facts)
+    body = _page(alice_client, finished).content.decode()
+    block = body[body.index('id="triggers-title"'):body.index("</section>", body.index('id="triggers-title"'))]
+
+    assert "2 events" in block
+    assert '<a href="https://app.datadoghq.com/monitors/42" rel="noreferrer">report 0</a>' in block
+    assert "sender said sev2" in block and "from people" in block
+    assert "37 against a baseline of 2 over 30 min" in block
+    assert "javascript:" not in block  # a link that is not a web link is shown as text only
+
+
+def test_a_source_with_no_connector_is_a_grey_gap_with_how_to_set_it_up(alice_client, users):
+    run = finished_run()
+    run.collections.filter(source="feature_flags").update(
+        state="failed", reason="not_configured", detail="LAUNCHDARKLY_API_TOKEN is not set")
+    body = _page(alice_client, run).content.decode()
+    assert '<li class="state-gap"><span class="src">feature_flags</span> <span>Not configured · a gap</span>' in body
+    assert "LAUNCHDARKLY_API_TOKEN is not set" in body
+    assert body.count('class="state-failed"') == 1  # logs timed out; the unconfigured one is not a failure
