@@ -184,3 +184,11 @@ def test_a_source_with_no_connector_is_a_grey_gap_with_how_to_set_it_up(alice_cl
     assert '<li class="state-gap"><span class="src">feature_flags</span> <span>Not configured · a gap</span>' in body
     assert "LAUNCHDARKLY_API_TOKEN is not set" in body
     assert body.count('class="state-failed"') == 1  # logs timed out; the unconfigured one is not a failure
+
+
+def test_paged_is_said_only_when_the_trigger_was_a_page(alice_client, users):
+    run = finished_run()
+    assert "· on call: Checkout eng" in _page(alice_client, run).content.decode()  # a Datadog monitor
+    run.trigger_source = "pagerduty"
+    run.save(update_fields=["trigger_source"])
+    assert "· paged Checkout eng" in _page(alice_client, run).content.decode()
