@@ -120,6 +120,8 @@ def bench_history(client: Client, runs: int, repeat: int) -> float:
             severity=rng.choice(Run.SEVERITIES), symptoms=[f"{words[0]} in eu-west-{i % 3}"],
             cause=rng.choice(CAUSES) if resolved else "", resolution="Rolled back" if resolved else "",
             current_owner_team=service.team, collection=Run.Collection.DONE,
+            search_text=f"{service.name} {service.team.name} deploy d-{i} PR {4000 + i % 900} "
+                        f"{' '.join(rng.sample(WORDS, 6))} error rate rose from 0.3% to 8.7%",
         ))
         if len(batch) == 5000:
             Run.objects.bulk_create(batch)
@@ -137,6 +139,8 @@ def bench_history(client: Client, runs: int, repeat: int) -> float:
         ("rare word (no match)", "q=kangaroo"),
         ("word + service + severity", "q=deadlock&service=checkout-api&severity=sev2"),
         ("word, page 20", "q=latency&page=20"),
+        ("a deploy id", "q=d-4242"),
+        ("rollback (also roll back)", "q=rollback"),
     ]:
         median, p95, queries = _time(client, f"/?{query}", repeat)
         worst = max(worst, median)

@@ -97,8 +97,12 @@ class Run(models.Model):
     cause = models.TextField(blank=True, help_text="What caused it, once known")
     resolution = models.TextField(blank=True)
     created_at = models.DateTimeField(default=clock.now)
-    # Kept by a database trigger on PostgreSQL (migration 0002), so every writer keeps it current;
-    # left empty on SQLite, where history search falls back to icontains.
+    # What the page shows beyond the run's own columns, for history search: the service and its
+    # aliases, the latest packet's causes, signals, next actions and cited evidence (deploy, PR,
+    # flag and change ids, error messages). Written with each packet version.
+    search_text = models.TextField(blank=True, default="", editable=False)
+    # Kept by a database trigger on PostgreSQL (migrations 0002, 0008), so every writer keeps it
+    # current; left empty on SQLite, where an FTS5 table kept by triggers serves the search.
     search = SearchVectorField(null=True, editable=False)
 
     class Meta:

@@ -14,6 +14,7 @@ from incidentdesk.assistant.service import assistant_annotate
 from incidentdesk.audit import audit_append
 from incidentdesk.models import Evidence, Packet, Run, Service, SourceCollection
 from incidentdesk.policy import current_policy
+from incidentdesk.search import run_search_text
 from incidentdesk.services.scope import dependencies
 from incidentdesk.signals import packet_stored
 
@@ -153,7 +154,8 @@ def _packet_store(run: Run, data: dict, evidence_ids: list[int], complete: bool)
 
 
 def _run_follow_packet(run: Run, data: dict) -> None:
-    """The run's list columns (severity candidate, first seen) follow its latest packet."""
+    """The run's list columns (severity candidate, first seen) and what history search reads of
+    it follow its latest packet."""
     changes = {}
     if data.get("severity") and data["severity"] != run.severity:
         changes["severity"] = data["severity"]
@@ -162,6 +164,9 @@ def _run_follow_packet(run: Run, data: dict) -> None:
         moment = datetime.fromisoformat(first_seen.replace("Z", "+00:00"))
         if moment != run.first_seen_at:
             changes["first_seen_at"] = moment
+    search_text = run_search_text(run, data)
+    if search_text != run.search_text:
+        changes["search_text"] = search_text
     if changes:
         Run.objects.filter(pk=run.pk).update(**changes)
         for key, value in changes.items():
