@@ -11,7 +11,8 @@ them, newest first, in one query. They are ranked here, by what they share with 
 - what they teach: a confirmed cause other than "unknown" (CONFIRMED), else a resolution note
   or, unconfirmed, a cause or resolution written by hand (WRITTEN).
 
-Ties go to the most recent.
+Only runs sharing at least MIN_RELEVANCE with this one are shown (the service, a cause, or two
+distinctive words; one common word is not a likeness). Ties go to the most recent.
 """
 
 from collections.abc import Iterable
@@ -33,6 +34,7 @@ MAX_WORDS = 4
 CONFIRMED = 2
 WRITTEN = 1
 MAX_CANDIDATES = 100
+MIN_RELEVANCE = 2
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class SimilarRun:
     run: Run
     score: int
     reasons: tuple[str, ...]
+    relevance: int = 0  # what it shares with this run, before what it teaches
 
     @property
     def confirmed(self) -> ConfirmedCause | None:
@@ -76,11 +79,12 @@ def _score(past: Run, *, run: Run, terms: list[str], causes: list[Cause]) -> Sim
     if shared:
         score += PER_WORD * len(shared)
         reasons.append("shares " + ", ".join(shared))
+    relevance = score
     if confirmed is not None and not confirmed.cause.is_unknown:
         score += CONFIRMED
     elif (confirmed.note if confirmed is not None else past.cause or past.resolution):
         score += WRITTEN
-    return SimilarRun(run=past, score=score, reasons=tuple(reasons))
+    return SimilarRun(run=past, score=score, reasons=tuple(reasons), relevance=relevance)
 
 
 def runs_similar(runs: QuerySet[Run], *, run: Run, hypotheses: Iterable[Cause] = (),
@@ -93,6 +97,7 @@ def runs_similar(runs: QuerySet[Run], *, run: Run, hypotheses: Iterable[Cause] =
         .exclude(pk=run.pk)
         .order_by("-triggered_at", "-pk")[:MAX_CANDIDATES]
     )
-    scored = [_score(past, run=run, terms=terms, causes=causes) for past in candidates]
+    scored = [s for past in candidates if (s := _score(past, run=run, terms=terms, causes=causes)).relevance
+              >= MIN_RELEVANCE]
     # Stable: among equal scores the newest (first fetched) stays first.
     return sorted(scored, key=lambda s: -s.score)[:limit]

@@ -68,3 +68,16 @@ def test_the_run_page_shows_each_ones_confirmed_cause_and_resolution_note(client
     assert "Confirmed cause:</strong> Deploy d-77" in similar and "Rolled back d-77." in similar
     assert "its confirmed cause is hypothesis 1 here" in similar
     assert "status page slow" not in similar and "payments timeouts" not in similar
+
+
+def test_one_shared_word_is_not_a_likeness(users):
+    now = run_create("checkout-api", title="checkout-api cart totals wrong after rounding change", triggered_at=ONSET)
+    one_word = run_create("ledger-db", title="ledger-db rounding job slow", triggered_at=ONSET - timedelta(days=2))
+    two_words = run_create("status-page", title="status-page cart totals stale",
+                           triggered_at=ONSET - timedelta(days=3))
+
+    listed = runs_similar(Run.objects.all(), run=now)
+
+    assert [s.run.pk for s in listed] == [two_words.pk]
+    assert listed[0].reasons == ("shares cart, totals",)
+    assert one_word.pk not in [s.run.pk for s in listed]
