@@ -209,6 +209,22 @@ CACHES = {
 HOOK_MAX_BODY_BYTES = env.int("HOOK_MAX_BODY_BYTES", default=512 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(HOOK_MAX_BODY_BYTES, 2_621_440)
 HOOK_SLACK_MAX_SKEW_SECONDS = env.int("HOOK_SLACK_MAX_SKEW_SECONDS", default=300)
+
+
+def _hours_above_zero(name: str, default: float) -> float:
+    hours = env.float(name, default=default)
+    if not hours > 0:
+        raise environ.ImproperlyConfigured(f"{name} must be a number of hours above 0, not {hours}")
+    return hours
+
+
+# A signed delivery made longer ago than this is a replay and refused (422): PagerDuty retries
+# for up to 48 h, GitHub.com redelivers by hand for 3 days (GitHub Enterprise Server: 7); a day
+# more for clock skew and queues. Only these two sign a time of their own into the body.
+HOOK_REPLAY_HORIZON_HOURS = {
+    "pagerduty": _hours_above_zero("HOOK_REPLAY_HORIZON_HOURS_PAGERDUTY", 72.0),
+    "github": _hours_above_zero("HOOK_REPLAY_HORIZON_HOURS_GITHUB", 96.0),
+}
 # Another trigger for a service joins its open run when the run was last touched this recently.
 RUN_JOIN_WINDOW_MINUTES = env.int("RUN_JOIN_WINDOW_MINUTES", default=60)
 # Slack channels whose messages open runs (ids or names, e.g. C0INC,#incidents); empty: every

@@ -76,3 +76,7 @@ class Delivery:
     # A reply body the vendor expects synchronously (Slack's url_verification challenge,
     # a slash command's ephemeral text). None means the standard 202 JSON.
     reply: dict | None = None
+    # When the vendor made this body, as a time inside what its signature covers (PagerDuty's
+    # event.occurred_at, GitHub's status or run updated_at). None when the signed body says no
+    # such thing; the replay horizon is measured from it.
+    signed_at: datetime | None = None

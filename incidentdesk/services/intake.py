@@ -14,6 +14,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from incidentdesk import clock
 from incidentdesk.envsecret import env_secrets
 from incidentdesk.intake.events import Delivery, PayloadError, SignatureError
+from incidentdesk.intake.horizon import replay_refusal
 from incidentdesk.intake.normalisers import NORMALISERS, normalise
 from incidentdesk.intake.normalisers.fields import storable
 from incidentdesk.intake.signatures import verify
@@ -117,6 +118,13 @@ def _receive(*, source: str, headers: Mapping[str, str], body: bytes, remote_add
         delivery = normalise(source, headers, body)
     except PayloadError as exc:
         return _reject(keep, 400, str(exc))
+    replayed = replay_refusal(
+        source=source, signed_at=delivery.signed_at, now=clock.now(),
+        horizon_hours=settings.HOOK_REPLAY_HORIZON_HOURS,
+    )
+    if replayed:
+        # A 4xx, as for any refusal: vendors do not retry it, and one redelivering by hand sees why.
+        return _reject(keep, 422, replayed)
     return _accept(keep, delivery)
 
 
@@ -135,7 +143,8 @@ def _accept(keep: dict, delivery: Delivery) -> IntakeResult:
             "processed_at": clock.now(), "reason": "no events", **keep,
         })
         return IntakeResult(200, reply or {"status": "ok", "trigger": trigger_id}, trigger_id)
-    trigger_id = _first_copy_create(keep, delivery.delivery_id)
+    status = 202 if reply is None else 200
+    trigger_id = _first_copy_create(keep, delivery.delivery_id, status)
     if trigger_id is None:
         original = Trigger.objects.filter(
             source=keep["source"], delivery_id=delivery.delivery_id
@@ -147,10 +156,10 @@ def _accept(keep: dict, delivery: Delivery) -> IntakeResult:
         return IntakeResult(
             200, reply or {"status": "duplicate", "trigger": trigger_id, "original": original}, trigger_id,
         )
-    return IntakeResult(202 if reply is None else 200, reply or {"status": "accepted", "trigger": trigger_id}, trigger_id)
+    return IntakeResult(status, reply or {"status": "accepted", "trigger": trigger_id}, trigger_id)
 
 
-def _first_copy_create(keep: dict, delivery_id: str | None) -> int | None:
+def _first_copy_create(keep: dict, delivery_id: str | None, http_status: int) -> int | None:
     """Insert the trigger and enqueue it after commit; its id, None when this delivery was already received.
 
     One INSERT and no UPDATE on the way to the reply: `enqueued_at` is written with the row,
@@ -164,7 +173,7 @@ def _first_copy_create(keep: dict, delivery_id: str | None) -> int | None:
     try:
         with scope:
             trigger_id = row_insert(Trigger, {
-                "status": Trigger.Status.RECEIVED, "http_status": 202, "delivery_id": delivery_id,
+                "status": Trigger.Status.RECEIVED, "http_status": http_status, "delivery_id": delivery_id,
                 "enqueued_at": clock.now(), **keep,
             })
             transaction.on_commit(lambda: trigger_enqueue(trigger_id=trigger_id))

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from incidentdesk import clock
 from incidentdesk.models import Run, RunEvent, Trigger
 from incidentdesk.services.grouping import trigger_process
 
@@ -12,9 +13,10 @@ pytestmark = pytest.mark.django_db
 
 def pagerduty(event_type: str, incident_id: str = "Q1AB2CD3EF", *, event_id: str = "01EV1", service="checkout-api",
               service_id="PCHKOUT"):
+    # Sent as it happens: a signed event older than the replay horizon is refused.
     return {"event": {
         "id": event_id, "event_type": event_type, "resource_type": "incident",
-        "occurred_at": "2026-03-04T10:15:22.169Z", "agent": None, "client": {"name": "Datadog"},
+        "occurred_at": clock.now().isoformat(), "agent": None, "client": {"name": "Datadog"},
         "data": {"id": incident_id, "type": "incident", "number": 4211,
                  "status": "resolved" if event_type == "incident.resolved" else "triggered",
                  "title": f"{service} 5xx > 5%", "incident_key": "dd-monitor-123456",

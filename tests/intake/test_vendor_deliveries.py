@@ -5,7 +5,7 @@ import pytest
 from incidentdesk.intake.normalisers import normalise
 from incidentdesk.models import Run, RunEvent, Trigger
 from incidentdesk.services.grouping import trigger_process
-from tests.intake.vendor_payloads import load
+from tests.intake.vendor_payloads import as_sent, load
 
 pytestmark = pytest.mark.django_db
 
@@ -40,9 +40,10 @@ def process_all() -> None:
 def test_a_vendor_delivery_opens_one_run_and_its_retry_is_acknowledged_once(hooks, catalog, fixture, source):
     headers, body = load(fixture)
     content_type = headers.pop("Content-Type", "application/json")
-    first = hooks.post(source, body, headers=headers, content_type=content_type)
-    retry = hooks.post(source, body, headers=headers, content_type=content_type)
-    process_all()
+    with as_sent(source, headers, body):
+        first = hooks.post(source, body, headers=headers, content_type=content_type)
+        retry = hooks.post(source, body, headers=headers, content_type=content_type)
+        process_all()
     assert first.status_code in (200, 202), first.content
     assert retry.status_code == 200
     assert Trigger.objects.filter(status=Trigger.Status.DUPLICATE).count() == 1

@@ -3,7 +3,11 @@
 import hashlib
 import hmac
 import json
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+
+from incidentdesk import clock
+from incidentdesk.intake.normalisers import normalise
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -23,6 +27,13 @@ def encode(body: object) -> bytes:
     if isinstance(body, str):
         return body.encode("utf-8")
     return json.dumps(body).encode("utf-8")
+
+
+def as_sent(source: str, headers: dict[str, str], body: bytes) -> AbstractContextManager:
+    """The desk's clock at the moment a recorded delivery was made, as if it arrived as sent:
+    a signed delivery older than its vendor's replay horizon is refused."""
+    signed_at = normalise(source, headers, body).signed_at
+    return clock.frozen_at(signed_at) if signed_at else nullcontext()
 
 
 def hmac_hex(secret: str, message: bytes) -> str:

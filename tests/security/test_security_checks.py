@@ -212,14 +212,15 @@ def test_a_log_line_with_html_is_shown_as_text_on_the_run_page(users, catalog):
 @pytest.mark.parametrize("name, label", [("pagerduty/incident_triggered", "X-Webhook-Id"),
                                          ("github/deployment_status_failure", "X-GitHub-Delivery")])
 def test_a_captured_delivery_replayed_under_a_fresh_delivery_header_is_a_duplicate(hooks, catalog, name, label):
-    from tests.intake.vendor_payloads import load
+    from tests.intake.vendor_payloads import as_sent, load
 
     headers, body = load(name)
     source = name.split("/")[0]
-    first = hooks.post(source, body, headers={**headers, label: "original-delivery"},
-                       content_type="application/json")
-    replay = hooks.post(source, body, headers={**headers, label: "fresh-label-from-an-attacker"},
-                        content_type="application/json")
+    with as_sent(source, headers, body):
+        first = hooks.post(source, body, headers={**headers, label: "original-delivery"},
+                           content_type="application/json")
+        replay = hooks.post(source, body, headers={**headers, label: "fresh-label-from-an-attacker"},
+                            content_type="application/json")
     assert first.status_code == 202
     assert replay.status_code == 200 and replay.json()["status"] == "duplicate"
     assert replay.json()["original"] == first.json()["trigger"]

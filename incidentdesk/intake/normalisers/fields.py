@@ -10,12 +10,20 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from itertools import accumulate
 from urllib.parse import unquote
 
 from incidentdesk.intake.events import PayloadError
 
 MAX_SYMPTOM_CHARS = 500
 MAX_TITLE_CHARS = 200
+# Vendor payloads nest a dozen levels. How deep the JSON parser itself can go depends on the stack
+# it is called from, so without a fixed limit the web process could take a body that the worker,
+# deeper in its own stack, then fails to read.
+MAX_NESTING = 100
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_CHANGE = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 _SEVERITY = re.compile(r"\bsev[-_ ]?([1-4])\b", re.IGNORECASE)
 _EXPLICIT_SEVERITY = re.compile(r"sev[-_ ]?([1-4])", re.IGNORECASE)
@@ -64,11 +72,21 @@ def decode_text(body: bytes) -> str:
 def load_json(body: bytes) -> object:
     text = decode_text(body)
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except RecursionError:
         raise PayloadError("body is nested too deeply") from None
     except ValueError as error:
         raise PayloadError(f"body is not JSON: {error}") from None
+    _check_nesting(text)
+    return value
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse JSON nested more than MAX_NESTING levels. Only for text that parsed: in valid JSON
+    every quote opens or closes a string, so blanking the strings leaves only real brackets."""
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if max(accumulate(map(_DEPTH_CHANGE.__getitem__, brackets)), default=0) > MAX_NESTING:
+        raise PayloadError(f"body is nested too deeply (more than {MAX_NESTING} levels)")
 
 
 def load_object(body: bytes) -> dict:

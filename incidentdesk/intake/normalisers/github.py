@@ -8,6 +8,7 @@ Other events (``ping``, ``push``...) are accepted and carry no event.
 """
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from incidentdesk.intake.events import Delivery, EventKind, PayloadError, TriggerEvent
 from incidentdesk.intake.normalisers.fields import (
@@ -49,7 +50,9 @@ def normalise(headers: Mapping[str, str], body: bytes) -> Delivery:
         event = _workflow_run(payload)
     else:
         return Delivery(source=SOURCE, delivery_id=delivery_id, events=())
-    return Delivery(source=SOURCE, delivery_id=delivery_id, events=(event,))
+    return Delivery(
+        source=SOURCE, delivery_id=delivery_id, events=(event,), signed_at=_signed_at(payload[event_name])
+    )
 
 
 def _signed_id(event_name: str, payload: dict) -> str | None:
@@ -63,6 +66,13 @@ def _signed_id(event_name: str, payload: dict) -> str | None:
             return None
         return f"workflow_run:{run_id}:{text(run, 'run_attempt') or 1}:{text(payload, 'action') or ''}"
     return None
+
+
+def _signed_at(status_or_run: dict) -> datetime | None:
+    """The status's or run's latest time: GitHub sends the delivery when it changes, so the
+    body cannot have been made before it."""
+    times = (parse_time(status_or_run.get(key)) for key in ("created_at", "updated_at"))
+    return max(filter(None, times), default=None)
 
 
 def _guess_event(payload: dict) -> str:

@@ -55,10 +55,12 @@ def normalise(headers: Mapping[str, str], body: bytes) -> Delivery:
     # Dedup on what the signature covers: X-Webhook-Id is not signed, so a captured body resent
     # under a fresh header would count as new. The event id is in the signed body.
     delivery_id = text(event, "id") or body_digest(body)
+    occurred_at = parse_time(event.get("occurred_at"))
 
     kind = _kind(event_type)
     if kind == "ignore":
-        return Delivery(source=SOURCE, delivery_id=delivery_id, events=(_ignored(event_type, data),))
+        ignored = _ignored(event_type, data)
+        return Delivery(source=SOURCE, delivery_id=delivery_id, events=(ignored,), signed_at=occurred_at)
 
     incident = obj(data, "incident") or data
     incident_id = require_text(incident, "id", "event.data.id (the incident id)")
@@ -87,14 +89,14 @@ def normalise(headers: Mapping[str, str], body: bytes) -> Delivery:
         vendor_key=f"pagerduty:{incident_id}",
         service_name=text(service, "summary"),
         title=clip(title, 200),
-        occurred_at=parse_time(event.get("occurred_at")),
+        occurred_at=occurred_at,
         started_at=parse_time(incident.get("created_at")),
         severity_hint=_SEVERITY_BY_PRIORITY.get(priority.upper()) if priority else None,
         symptoms=unique([clip(title), clip(note) if note else None]),
         links=unique([text(incident, "html_url")]),
         attributes={key: value for key, value in attributes.items() if value not in (None, [])},
     )
-    return Delivery(source=SOURCE, delivery_id=delivery_id, events=(trigger,))
+    return Delivery(source=SOURCE, delivery_id=delivery_id, events=(trigger,), signed_at=occurred_at)
 
 
 def _ignored(event_type: str, data: dict) -> TriggerEvent:
