@@ -101,3 +101,12 @@ def test_the_history_query_count_does_not_grow_with_runs(alice_client, users, dj
         run_create(title=f"run {i}", triggered_at=clock.now() - timedelta(minutes=i))
     with django_assert_max_num_queries(8):
         alice_client.get(reverse("runs:history"))
+
+
+def test_past_the_cap_the_history_says_more_than_and_still_pages(alice_client, runs, monkeypatch):
+    monkeypatch.setattr("incidentdesk.views.runs.COUNT_CAP", 2)
+    response = alice_client.get(reverse("runs:history"))
+    assert "More than 2 runs, newest first: narrow by date or service" in response.content.decode()
+    assert len(response.context["page"]) == 2  # pages reach as far as the cap
+    monkeypatch.setattr("incidentdesk.views.runs.COUNT_CAP", 3)
+    assert "3 runs, newest first" in alice_client.get(reverse("runs:history")).content.decode()
