@@ -209,8 +209,11 @@ def collection_maybe_complete(*, run_id: int, deadline_passed: bool = False) -> 
         pending = run.collections.exclude(
             state__in=[SourceCollection.State.DONE, SourceCollection.State.FAILED]
         )
-        if pending.exists() and not deadline_passed:
+        waiting = pending.exists()
+        if waiting and not deadline_passed:
             return False
+        if deadline_passed and not waiting and run.packets.filter(complete=True).exists():
+            return False  # the last source to answer built the complete packet already
         if deadline_passed:
             pending.update(state=SourceCollection.State.FAILED, reason="timeout",
                            detail="no answer before the run's deadline", finished_at=clock.now())

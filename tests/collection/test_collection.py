@@ -224,3 +224,14 @@ def test_a_run_with_no_source_configured_gets_its_packet_without_any_collection_
     run.refresh_from_db()
     assert run.collection == Run.Collection.DONE
     assert {g["source"] for g in run.packets.get().data["gaps"]} == set(SOURCES)
+
+
+def test_the_deadline_after_every_source_answered_builds_nothing_again(hooks, catalog, monkeypatch):
+    answers = Answers(logs=Fetched([log("l1", "checkout-api", "boom")]))
+    run = open_run(hooks, answers)
+    collect_all(run, answers)
+    builds = []
+    monkeypatch.setattr("incidentdesk.services.collection.packet_build", lambda *, run: builds.append(run.pk))
+
+    assert collection_maybe_complete(run_id=run.pk, deadline_passed=True) is False
+    assert builds == [] and run.packets.count() == 1
