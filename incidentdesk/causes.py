@@ -67,6 +67,11 @@ class Cause:
         return self.kind in ("", "unknown")
 
 
+def hypothesis_cause(h: dict) -> Cause:
+    """A hypothesis of a packet's JSON as a Cause."""
+    return Cause(str(h.get("kind") or "unknown"), str(h.get("ref") or ""), str(h.get("summary") or ""))
+
+
 def same_cause(a: Cause, b: Cause) -> bool:
     if a.kind != b.kind:
         return False

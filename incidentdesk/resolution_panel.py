@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 
-from incidentdesk.causes import Cause, EvidenceRecord, Verdict, evidence_causes
+from incidentdesk.causes import Cause, EvidenceRecord, Verdict, evidence_causes, hypothesis_cause
 from incidentdesk.membership import run_owning_teams, user_may_confirm_cause
 from incidentdesk.models import ConfirmedCause, Evidence, Packet, Run
 
@@ -55,8 +55,7 @@ def run_confirmed_cause(run: Run) -> ConfirmedCause | None:
 def packet_hypotheses(packet: Packet | None) -> list[DeskHypothesis]:
     items = (packet.data.get("hypotheses") if packet and isinstance(packet.data, dict) else None) or []
     return [
-        DeskHypothesis(Cause(str(h.get("kind") or "unknown"), str(h.get("ref") or ""), str(h.get("summary") or "")),
-                       str(h.get("confidence") or ""))
+        DeskHypothesis(hypothesis_cause(h), str(h.get("confidence") or ""))
         for h in items if isinstance(h, dict)
     ]
 

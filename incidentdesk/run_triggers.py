@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from incidentdesk.intake.events import volume_text
 from incidentdesk.links import safe_href
 from incidentdesk.models import Run
 
@@ -20,15 +21,9 @@ class TriggerView:
 
 
 def _numbers(facts: dict) -> str:
-    count, baseline, window = facts.get("count"), facts.get("baseline"), facts.get("window_minutes")
-    if count is None:
+    if facts.get("count") is None:
         return ""
-    text = f"{count}"
-    if baseline is not None:
-        text += f" against a baseline of {baseline}"
-    if window is not None:
-        text += f" over {window} min"
-    return text
+    return volume_text(facts["count"], facts.get("baseline"), facts.get("window_minutes"))
 
 
 def run_triggers(run: Run) -> list[TriggerView]:

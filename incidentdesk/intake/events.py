@@ -65,6 +65,16 @@ class TriggerEvent:
         return {key: value for key, value in found.items() if value not in (None, "", False)}
 
 
+def volume_text(count, baseline=None, window_minutes=None) -> str:
+    """`37 against a baseline of 2 over 30 min`: a report's numbers as people read them."""
+    text = f"{count}"
+    if baseline not in (None, ""):
+        text += f" against a baseline of {baseline}"
+    if window_minutes not in (None, ""):
+        text += f" over {window_minutes} min"
+    return text
+
+
 @dataclass(frozen=True)
 class Delivery:
     """A parsed, verified webhook delivery."""

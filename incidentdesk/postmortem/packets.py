@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from incidentdesk.analysis.timeutil import parse_time
-from incidentdesk.causes import Cause, same_cause
+from incidentdesk.causes import Cause, hypothesis_cause, same_cause
 from incidentdesk.postmortem.content import Entry, Link
 
 CHANGE_SOURCES = ("deploys", "feature_flags", "change_calendar")
@@ -30,10 +30,6 @@ class Ranked:
 
     rank: int
     hypothesis: dict
-
-
-def hypothesis_cause(h: dict) -> Cause:
-    return Cause(str(h.get("kind") or "unknown"), str(h.get("ref") or ""), str(h.get("summary") or ""))
 
 
 def _headline(p: PacketVersion) -> str:

@@ -14,9 +14,10 @@ from django.conf import settings
 
 from collectors.base import SOURCES
 from collectors.redaction import redact_record
+from incidentdesk.analysis.timeutil import iso_z
 from incidentdesk.models import Run, RunEvent, Service, SourceCollection, Team
 from incidentdesk.replay.scenario import FORMAT
-from incidentdesk.services.scope import dependencies
+from incidentdesk.services.scope import scope_services
 
 # What a normaliser reads from the headers; everything else (signatures, ids, hosts) is the
 # delivery's, not the incident's.
@@ -34,12 +35,12 @@ def scenario_export(run: Run) -> dict:
     if event is None:
         raise ExportError(f"run {run.pk} has no trigger to replay")
     trigger = event.trigger
-    services = _catalog_services(run)
+    services = scope_services(run, depth=settings.COLLECT_DEPENDENCY_DEPTH)
     return {
         "format": FORMAT,
         "name": f"run-{run.pk}",
         "description": f"Exported from run #{run.pk}: {run.title}",
-        "now": _iso(trigger.received_at),
+        "now": iso_z(trigger.received_at),
         "trigger": {
             "source": trigger.source,
             "headers": {k: v for k, v in trigger.headers.items() if k.lower() in KEPT_HEADERS},
@@ -51,10 +52,6 @@ def scenario_export(run: Run) -> dict:
     }
 
 
-def _iso(moment) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _redacted_body(body: bytes):
     """The trigger's body with personal data and secrets redacted, JSON or form-encoded as sent."""
     text = body.decode("utf-8", errors="replace")
@@ -63,12 +60,6 @@ def _redacted_body(body: bytes):
     except json.JSONDecodeError:
         pairs = parse_qsl(text, keep_blank_values=True)
         return urlencode([(k, redact_record(v)[0]) for k, v in pairs])
-
-
-def _catalog_services(run: Run) -> list[Service]:
-    if run.service is None:
-        return []
-    return [run.service, *dependencies(run.service, depth=settings.COLLECT_DEPENDENCY_DEPTH)]
 
 
 def _catalog(run: Run, services: list[Service]) -> dict:

@@ -40,11 +40,18 @@ def dependencies(service: Service, *, depth: int) -> list[Service]:
     return order
 
 
+def scope_services(run: Run, *, depth: int) -> list[Service]:
+    """The run's service and what it depends on, nearest first; empty without a catalog service."""
+    if run.service is None:
+        return []
+    return [run.service, *dependencies(run.service, depth=depth)]
+
+
 def run_scope(run: Run, *, depth: int, now) -> Scope | None:
     """None when the run has no catalog service: nothing may be read for it yet."""
-    if run.service is None:
+    services = scope_services(run, depth=depth)
+    if not services:
         return None
-    services = [run.service, *dependencies(run.service, depth=depth)]
     return Scope(
         run_id=run.pk,
         service=run.service.name,

@@ -33,7 +33,7 @@ desk never infers it from free text.
 import hashlib
 from collections.abc import Mapping
 
-from incidentdesk.intake.events import Delivery, EventKind, PayloadError, TriggerEvent
+from incidentdesk.intake.events import Delivery, EventKind, PayloadError, TriggerEvent, volume_text
 from incidentdesk.intake.normalisers.fields import (
     MAX_TITLE_CHARS,
     array,
@@ -82,8 +82,7 @@ def normalise(headers: Mapping[str, str], body: bytes) -> Delivery:
 
     volume = None
     if count:
-        volume = f"count {count}" + (f" against a baseline of {baseline}" if baseline else "")
-        volume += f" over {window} min" if window else ""
+        volume = "count " + volume_text(count, baseline, window)
     links = [text(payload, "link"), text(payload, "url")] + [scalar_text(link) for link in array(payload, "links")]
     attributes = {
         "category": category,
